@@ -1,0 +1,481 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pure WireGuard logic shared by the modules: keys, ``wg show dump`` and
+wg-quick config parsing and rendering, and the reconcile plan.
+
+Nothing here runs a command or touches a file, so all of it is unit tested
+without a host. This is a private module_utils: its API may change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import os
+
+KEY_LEN = 32
+CONFIG_HEADER = "# Managed by wgnet.wireguard (wg_interface). Local edits are overwritten.\n"
+
+# ---------------------------------------------------------------- keys
+# X25519 (RFC 7748) in plain Python: hosts need neither pynacl nor `wg pubkey`
+# to derive a public key, and no key ever goes through a subprocess argv.
+_P = 2 ** 255 - 19
+_A24 = 121665
+
+
+def _clamp(scalar):
+    b = bytearray(scalar)
+    b[0] &= 248
+    b[31] &= 127
+    b[31] |= 64
+    return bytes(b)
+
+
+def _x25519(scalar, u_coord):
+    k = int.from_bytes(_clamp(scalar), "little")
+    x1 = u_coord
+    x2, z2, x3, z3 = 1, 0, u_coord, 1
+    swap = 0
+    for t in reversed(range(255)):
+        bit = (k >> t) & 1
+        swap ^= bit
+        if swap:
+            x2, x3 = x3, x2
+            z2, z3 = z3, z2
+        swap = bit
+        a = (x2 + z2) % _P
+        aa = a * a % _P
+        b = (x2 - z2) % _P
+        bb = b * b % _P
+        e = (aa - bb) % _P
+        c = (x3 + z3) % _P
+        d = (x3 - z3) % _P
+        da = d * a % _P
+        cb = c * b % _P
+        x3 = (da + cb) ** 2 % _P
+        z3 = x1 * (da - cb) ** 2 % _P
+        x2 = aa * bb % _P
+        z2 = e * (aa + _A24 * e) % _P
+    if swap:
+        x2, x3 = x3, x2
+        z2, z3 = z3, z2
+    return (x2 * pow(z2, _P - 2, _P) % _P).to_bytes(KEY_LEN, "little")
+
+
+def decode_key(text):
+    """Return the 32 raw bytes of a base64 WireGuard key, or raise ValueError."""
+    if not isinstance(text, str):
+        raise ValueError("a WireGuard key is a base64 string")
+    text = text.strip()
+    if len(text) != 44 or not text.endswith("="):
+        raise ValueError("a WireGuard key is 44 base64 characters ending in '='")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("a WireGuard key is 44 base64 characters ending in '='")
+    if len(raw) != KEY_LEN or base64.b64encode(raw).decode("ascii") != text:
+        # Non-canonical padding bits decode fine here but `wg` refuses them.
+        raise ValueError("a WireGuard key is 44 base64 characters ending in '=' that decode to 32 bytes")
+    return raw
+
+
+def is_valid_key(text):
+    try:
+        decode_key(text)
+    except ValueError:
+        return False
+    return True
+
+
+def generate_private_key():
+    """A new private key, clamped like `wg genkey` does."""
+    return base64.b64encode(_clamp(os.urandom(KEY_LEN))).decode("ascii")
+
+
+def public_key(private_key):
+    """The public key of a base64 private key."""
+    return base64.b64encode(_x25519(decode_key(private_key), 9)).decode("ascii")
+
+
+def fingerprint(key):
+    """A short, stable label for a public key, for diffs and messages."""
+    if not key:
+        return "(none)"
+    return key[:8] + "..."
+
+
+# ---------------------------------------------------------------- values
+def normalize_prefix(value):
+    """'10.0.0.1/24' -> '10.0.0.0/24'; a bare address gets a host prefix."""
+    return str(ipaddress.ip_network(str(value).strip(), strict=False))
+
+
+def normalize_interface_address(value):
+    """An interface address keeps its host bits: '10.0.0.1/24'."""
+    return str(ipaddress.ip_interface(str(value).strip()))
+
+
+def split_endpoint(endpoint, default_port=51820):
+    """'host:port', '[v6]:port', 'host' or a bare IPv6 address -> (host, port)."""
+    text = str(endpoint).strip()
+    if not text:
+        raise ValueError("empty endpoint")
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep:
+            raise ValueError("endpoint %r: missing ']'" % text)
+        if rest and not rest.startswith(":"):
+            raise ValueError("endpoint %r: expected ':port' after ']'" % text)
+        port = rest[1:] if rest else default_port
+    elif text.count(":") > 1:
+        # A bare IPv6 address without brackets carries no port.
+        ipaddress.IPv6Address(text)
+        host, port = text, default_port
+    else:
+        host, sep, port = text.partition(":")
+        if not sep:
+            port = default_port
+    try:
+        port = int(port)
+    except (TypeError, ValueError):
+        raise ValueError("endpoint %r: port is not a number" % text)
+    if not 1 <= port <= 65535:
+        raise ValueError("endpoint %r: port %d is outside 1-65535" % (text, port))
+    if not host:
+        raise ValueError("endpoint %r: empty host" % text)
+    return host, port
+
+
+def join_endpoint(host, port):
+    if ":" in host:
+        return "[%s]:%d" % (host, port)
+    return "%s:%d" % (host, port)
+
+
+# ---------------------------------------------------------------- wg show dump
+def parse_dump(text):
+    """Parse `wg show <if> dump`.
+
+    The first line carries the interface's private key: it is dropped here and
+    never stored. A peer's preshared key is kept only so the caller can compare
+    it on the host; it must never be returned from a module.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise ValueError("empty `wg show dump` output")
+    head = lines[0].split("\t")
+    if len(head) != 4:
+        raise ValueError("unexpected interface line in `wg show dump`")
+    iface = {
+        "public_key": None if head[1] == "(none)" else head[1],
+        "listen_port": int(head[2]) if head[2] not in ("0", "(none)") else None,
+        "fwmark": None if head[3] == "off" else int(head[3], 0),
+    }
+    peers = {}
+    for line in lines[1:]:
+        f = line.split("\t")
+        if len(f) != 8:
+            raise ValueError("unexpected peer line in `wg show dump`")
+        peers[f[0]] = {
+            "public_key": f[0],
+            "preshared_key": None if f[1] == "(none)" else f[1],
+            "endpoint": None if f[2] == "(none)" else f[2],
+            "allowed_ips": [] if f[3] == "(none)" else sorted(normalize_prefix(p) for p in f[3].split(",")),
+            "latest_handshake": int(f[4]),
+            "transfer_rx": int(f[5]),
+            "transfer_tx": int(f[6]),
+            "persistent_keepalive": 0 if f[7] == "off" else int(f[7]),
+        }
+    return iface, peers
+
+
+# ---------------------------------------------------------------- wg-quick config
+def render_config(interface, peers, private_key, preshared_keys=None):
+    """Render a wg-quick config.
+
+    interface: dict with addresses, listen_port, mtu, fwmark.
+    peers: list of normalized peer dicts (see normalize_peer).
+    private_key / preshared_keys: key material read on the host; the result
+    therefore never leaves the host.
+    """
+    preshared_keys = preshared_keys or {}
+    out = [CONFIG_HEADER, "[Interface]\n", "PrivateKey = %s\n" % private_key]
+    if interface.get("addresses"):
+        out.append("Address = %s\n" % ", ".join(interface["addresses"]))
+    if interface.get("listen_port"):
+        out.append("ListenPort = %d\n" % interface["listen_port"])
+    if interface.get("mtu"):
+        out.append("MTU = %d\n" % interface["mtu"])
+    if interface.get("fwmark"):
+        out.append("FwMark = %#x\n" % interface["fwmark"])
+    for peer in sorted(peers, key=lambda p: p["public_key"]):
+        out.append("\n[Peer]\n")
+        if peer.get("name"):
+            out.append("# friendly_name = %s\n" % peer["name"])
+        out.append("PublicKey = %s\n" % peer["public_key"])
+        if preshared_keys.get(peer["public_key"]):
+            out.append("PresharedKey = %s\n" % preshared_keys[peer["public_key"]])
+        if peer["allowed_ips"]:
+            out.append("AllowedIPs = %s\n" % ", ".join(peer["allowed_ips"]))
+        if peer.get("endpoint"):
+            out.append("Endpoint = %s\n" % peer["endpoint"])
+        if peer.get("persistent_keepalive"):
+            out.append("PersistentKeepalive = %d\n" % peer["persistent_keepalive"])
+    return "".join(out)
+
+
+def parse_config(text):
+    """Parse a wg-quick config into {'interface': {...}, 'peers': [{...}]}.
+
+    Keys are lower-cased; list values (Address, AllowedIPs, DNS) are split.
+    '# friendly_name = x' comments inside a peer become its 'name'.
+    """
+    result = {"interface": {}, "peers": []}
+    section = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line.startswith("#"):
+            body = line.lstrip("#").strip()
+            if section is not None and section is not result["interface"] and body.startswith("friendly_name"):
+                section["name"] = body.partition("=")[2].strip()
+            continue
+        if line.startswith("["):
+            name = line.strip("[]").strip().lower()
+            if name == "interface":
+                section = result["interface"]
+            elif name == "peer":
+                section = {}
+                result["peers"].append(section)
+            else:
+                raise ValueError("unknown section [%s]" % name)
+            continue
+        if section is None or "=" not in line:
+            raise ValueError("unexpected line %r" % raw)
+        key, _sep, value = line.partition("=")
+        key = key.strip().lower()
+        value = value.split("#", 1)[0].strip()
+        if key in ("address", "allowedips", "dns"):
+            section.setdefault(key, []).extend(v.strip() for v in value.split(",") if v.strip())
+        else:
+            section[key] = value
+    return result
+
+
+def redact_config(text):
+    """The same config with key material replaced, for diffs."""
+    out = []
+    for line in text.splitlines(True):
+        key = line.split("=", 1)[0].strip().lower()
+        if key in ("privatekey", "presharedkey"):
+            out.append("%s = <redacted>\n" % line.split("=", 1)[0].strip())
+        else:
+            out.append(line)
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- wanted state
+def normalize_peer(peer, default_port=51820):
+    """Validate and normalize one wanted peer; raise ValueError with the field."""
+    key = peer.get("public_key")
+    try:
+        decode_key(key)
+    except ValueError as exc:
+        raise ValueError("peer %s: public_key: %s" % (peer.get("name") or key, exc))
+    label = peer.get("name") or fingerprint(key)
+    if peer.get("name") and any(c in peer["name"] for c in "\r\n"):
+        raise ValueError("peer %r: name must be a single line (it is written into the config)" % peer["name"])
+    try:
+        allowed = sorted(set(normalize_prefix(p) for p in peer.get("allowed_ips") or []))
+    except ValueError as exc:
+        raise ValueError("peer %s: allowed_ips: %s" % (label, exc))
+    endpoint = peer.get("endpoint") or None
+    if endpoint:
+        try:
+            endpoint = join_endpoint(*split_endpoint(endpoint, default_port))
+        except ValueError as exc:
+            raise ValueError("peer %s: endpoint: %s" % (label, exc))
+    keepalive = int(peer.get("persistent_keepalive") or 0)
+    if not 0 <= keepalive <= 65535:
+        raise ValueError("peer %s: persistent_keepalive must be 0-65535" % label)
+    return {
+        "name": peer.get("name") or None,
+        "public_key": key.strip(),
+        "allowed_ips": allowed,
+        "endpoint": endpoint,
+        "persistent_keepalive": keepalive,
+        "preshared_key_path": peer.get("preshared_key_path") or None,
+    }
+
+
+def check_allowed_ips_unique(peers):
+    """WireGuard silently moves a prefix to the last peer that claims it."""
+    owner = {}
+    for peer in peers:
+        for prefix in peer["allowed_ips"]:
+            if prefix in owner:
+                raise ValueError(
+                    "allowed_ips %s is listed for peer %s and peer %s; a prefix can belong to one peer only"
+                    % (prefix, owner[prefix], peer["name"] or fingerprint(peer["public_key"])))
+            owner[prefix] = peer["name"] or fingerprint(peer["public_key"])
+
+
+# ---------------------------------------------------------------- reconcile plan
+def _endpoint_matches(wanted, live, resolve):
+    """A wanted endpoint matches when it resolves to the live address:port."""
+    if not wanted:
+        return True  # nothing asked: keep what the peer roamed to
+    if not live:
+        return False
+    host, port = split_endpoint(wanted)
+    live_host, live_port = split_endpoint(live)
+    if port != live_port:
+        return False
+    return live_host in resolve(host, port)
+
+
+def plan_peers(wanted_peers, live_peers, live_psks_match, resolve):
+    """Compare wanted peers with live ones.
+
+    live_psks_match(public_key, wanted_path) -> bool tells whether the live
+    preshared key equals the wanted one; it runs on the host.
+    resolve(host, port) -> set of address strings for endpoint comparison.
+    Returns dict(add=[peer], remove=[public_key], change=[(peer, [fields])]).
+    """
+    wanted = dict((p["public_key"], p) for p in wanted_peers)
+    add, change = [], []
+    for key in sorted(wanted):
+        peer = wanted[key]
+        live = live_peers.get(key)
+        if live is None:
+            add.append(peer)
+            continue
+        fields = []
+        if sorted(peer["allowed_ips"]) != sorted(live["allowed_ips"]):
+            fields.append("allowed_ips")
+        if not _endpoint_matches(peer["endpoint"], live["endpoint"], resolve):
+            fields.append("endpoint")
+        if peer["persistent_keepalive"] != live["persistent_keepalive"]:
+            fields.append("persistent_keepalive")
+        if not live_psks_match(key, peer.get("preshared_key_path")):
+            fields.append("preshared_key")
+        if fields:
+            change.append((peer, fields))
+    remove = sorted(k for k in live_peers if k not in wanted)
+    return {"add": add, "remove": remove, "change": change}
+
+
+def wg_set_args(ifname, iface_changes, peer_plan, private_key_path=None):
+    """One `wg set` argv applying every interface and peer change at once.
+
+    Key material is passed by file path only, never on the command line.
+    Returns None when there is nothing to set.
+    """
+    args = []
+    if "private_key" in iface_changes:
+        args += ["private-key", private_key_path]
+    if "listen_port" in iface_changes:
+        args += ["listen-port", str(iface_changes["listen_port"] or 0)]
+    if "fwmark" in iface_changes:
+        args += ["fwmark", "%#x" % iface_changes["fwmark"] if iface_changes["fwmark"] else "off"]
+    for key in peer_plan["remove"]:
+        args += ["peer", key, "remove"]
+    touched = [(p, None) for p in peer_plan["add"]] + list(peer_plan["change"])
+    for peer, fields in touched:
+        args += ["peer", peer["public_key"]]
+        if fields is None or "preshared_key" in fields:
+            args += ["preshared-key", peer.get("preshared_key_path") or "/dev/null"]
+        if peer["endpoint"] and (fields is None or "endpoint" in fields):
+            args += ["endpoint", peer["endpoint"]]
+        if fields is None or "persistent_keepalive" in fields:
+            args += ["persistent-keepalive", str(peer["persistent_keepalive"]) if peer["persistent_keepalive"] else "off"]
+        if fields is None or "allowed_ips" in fields:
+            args += ["allowed-ips", ",".join(peer["allowed_ips"])]
+    if not args:
+        return None
+    return ["wg", "set", ifname] + args
+
+
+def plan_interface(wanted, live_iface):
+    """Interface-level wg settings that differ: listen_port, fwmark, private_key."""
+    changes = {}
+    if wanted.get("public_key") and wanted["public_key"] != live_iface.get("public_key"):
+        changes["private_key"] = True
+    if wanted.get("listen_port") is not None and wanted["listen_port"] != live_iface.get("listen_port"):
+        changes["listen_port"] = wanted["listen_port"]
+    if wanted.get("fwmark") is not None and (wanted["fwmark"] or None) != live_iface.get("fwmark"):
+        changes["fwmark"] = wanted["fwmark"]
+    return changes
+
+
+def plan_addresses(wanted, live):
+    """Addresses to add and to remove (lists of 'addr/len')."""
+    wanted_set = set(normalize_interface_address(a) for a in wanted)
+    live_set = set(normalize_interface_address(a) for a in live)
+    return sorted(wanted_set - live_set), sorted(live_set - wanted_set)
+
+
+def wanted_routes(addresses, peers):
+    """Routes wg-quick would add for these peers: every AllowedIPs prefix not
+    already covered by an interface address's connected network. Default
+    routes (/0) are left to a policy-routing setup and are not added here."""
+    connected = [ipaddress.ip_interface(a).network for a in addresses]
+    routes = set()
+    for peer in peers:
+        for prefix in peer["allowed_ips"]:
+            net = ipaddress.ip_network(prefix)
+            if net.prefixlen == 0:
+                continue
+            if any(net.version == c.version and net.subnet_of(c) for c in connected):
+                continue
+            routes.add(str(net))
+    return sorted(routes)
+
+
+def plan_routes(wanted, live, peers):
+    """Routes to add and remove on the interface.
+
+    A live route is removed only when no peer's AllowedIPs covers it, since
+    WireGuard would drop its packets anyway; routes a user added inside a
+    peer's prefixes are left alone.
+    """
+    allowed = [ipaddress.ip_network(p) for peer in peers for p in peer["allowed_ips"]]
+    live_set = set(normalize_prefix(r) for r in live)
+    add = sorted(set(wanted) - live_set)
+    remove = []
+    for route in sorted(live_set - set(wanted)):
+        net = ipaddress.ip_network(route)
+        if not any(net.version == a.version and net.subnet_of(a) for a in allowed):
+            remove.append(route)
+    return add, remove
+
+
+def summarize(interface, peers):
+    """A stable, secret-free text form of an interface, for --diff."""
+    lines = ["interface:"]
+    for key in ("public_key", "addresses", "listen_port", "mtu", "fwmark"):
+        value = interface.get(key)
+        if key == "public_key":
+            value = fingerprint(value) if value else None
+        if isinstance(value, list):
+            value = ", ".join(value)
+        if value not in (None, "", [], 0):
+            lines.append("  %s: %s" % (key, value))
+    lines.append("peers:")
+    for peer in sorted(peers, key=lambda p: p["public_key"]):
+        label = fingerprint(peer["public_key"])
+        if peer.get("name"):
+            label = "%s (%s)" % (peer["name"], label)
+        lines.append("  - %s" % label)
+        lines.append("    allowed_ips: %s" % (", ".join(peer["allowed_ips"]) or "(none)"))
+        if peer.get("endpoint"):
+            lines.append("    endpoint: %s" % peer["endpoint"])
+        if peer.get("persistent_keepalive"):
+            lines.append("    persistent_keepalive: %s" % peer["persistent_keepalive"])
+        if peer.get("preshared_key_path") or peer.get("preshared_key"):
+            lines.append("    preshared_key: <redacted>")
+    return "\n".join(lines) + "\n"

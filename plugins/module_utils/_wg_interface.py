@@ -1,0 +1,389 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Backend of the wg_interface module: live reconcile of one WireGuard
+interface plus its boot-time wg-quick config.
+
+The interface is never restarted once it exists: differences are applied with
+`wg set`, `ip address`, `ip link` and `ip route`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
+
+CONFIG_MODE = 0o600
+CONFIG_DIR_MODE = 0o700
+USERSPACE_ENV = {
+    "WG_QUICK_USERSPACE_IMPLEMENTATION": "wireguard-go",
+    "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD": "1",
+}
+DROPIN_TEMPLATE = (
+    "# Managed by wgnet.wireguard: this host has no WireGuard kernel module,\n"
+    "# so wg-quick runs the userspace implementation.\n"
+    "[Service]\n"
+    "Environment=WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go\n"
+    "Environment=WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1\n"
+)
+
+
+class WireGuardInterfaceError(Exception):
+    """A failure reported to the user as the module's msg."""
+
+
+class CommandRunner(object):
+    """Runs argv lists with LANG=C through AnsibleModule.run_command."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def __call__(self, argv, check=True, env=None):
+        environ = {"LANG": "C", "LC_ALL": "C"}
+        environ.update(env or {})
+        rc, out, err = self.module.run_command(argv, environ_update=environ)
+        if check and rc != 0:
+            raise WireGuardInterfaceError("%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()))
+        return rc, out, err
+
+
+class WireGuardInterface(object):
+    def __init__(self, params, run, check_mode=False, paths=None):
+        self.p = params
+        self.name = params["name"]
+        self.run = run
+        self.check_mode = check_mode
+        paths = paths or {}
+        self.systemd_dir = paths.get("systemd_dir", "/etc/systemd/system")
+        self.run_systemd = paths.get("run_systemd", "/run/systemd/system")
+        self.sys_module = paths.get("sys_module", "/sys/module/wireguard")
+        self.config_path = params.get("config_path") or "/etc/wireguard/%s.conf" % self.name
+        self.key_path = params.get("private_key_path") or "/etc/wireguard/%s.key" % self.name
+        self.unit = "wg-quick@%s.service" % self.name
+        self.dropin_path = os.path.join(self.systemd_dir, self.unit + ".d", "wgnet-userspace.conf")
+        self.actions = []
+        self.peer_plan = None
+        self._resolved = {}
+
+    # ------------------------------------------------------------ reading
+    def read_link(self):
+        """Link facts from `ip -j -d addr show`, or None when absent."""
+        rc, out, err = self.run(["ip", "-j", "-d", "address", "show", "dev", self.name], check=False)
+        if rc != 0:
+            if "does not exist" in err or "Cannot find device" in err:
+                return None
+            raise WireGuardInterfaceError("ip address show dev %s failed: %s" % (self.name, err.strip()))
+        data = json.loads(out)[0]
+        addresses = [
+            "%s/%s" % (a["local"], a["prefixlen"])
+            for a in data.get("addr_info", [])
+            if a.get("scope") == "global"
+        ]
+        return {
+            "kind": (data.get("linkinfo") or {}).get("info_kind"),
+            "up": "UP" in data.get("flags", []),
+            "mtu": data.get("mtu"),
+            "addresses": sorted(_wg.normalize_interface_address(a) for a in addresses),
+        }
+
+    def read_routes(self):
+        routes = []
+        for family in ("-4", "-6"):
+            _rc, out, _err = self.run(["ip", "-j", family, "route", "show", "dev", self.name, "table", "main"])
+            for r in json.loads(out or "[]"):
+                if r.get("protocol") == "kernel" or r.get("type") in ("multicast", "local", "broadcast"):
+                    continue
+                dst = r.get("dst")
+                if dst == "default":
+                    dst = "0.0.0.0/0" if family == "-4" else "::/0"
+                routes.append(_wg.normalize_prefix(dst))
+        return sorted(set(routes))
+
+    def read_live(self):
+        link = self.read_link()
+        if link is None:
+            return None
+        rc, out, err = self.run(["wg", "show", self.name, "dump"], check=False)
+        if rc != 0:
+            raise WireGuardInterfaceError(
+                "%s exists but `wg show %s dump` failed (%s); is it a WireGuard interface?"
+                % (self.name, self.name, err.strip()))
+        iface, peers = _wg.parse_dump(out)
+        link.update(iface)
+        link["peers"] = peers
+        link["routes"] = self.read_routes()
+        return link
+
+    # ------------------------------------------------------------ wanted state
+    def wanted(self):
+        key_text = _wg_files.read_text(self.key_path)
+        if key_text is None and self.check_mode:
+            # wg_key would create it in a real run; plan with a stand-in.
+            key_text, own_public = "(generated on the host)", None
+        elif key_text is None:
+            raise WireGuardInterfaceError(
+                "private key file %s does not exist on the host; create it first with "
+                "wgnet.wireguard.wg_key (path=%s)" % (self.key_path, self.key_path))
+        else:
+            try:
+                own_public = _wg.public_key(key_text.strip())
+            except ValueError:
+                raise WireGuardInterfaceError("%s is not a valid WireGuard private key" % self.key_path)
+        try:
+            peers = [_wg.normalize_peer(p) for p in self.p.get("peers") or []]
+            _wg.check_allowed_ips_unique(peers)
+            addresses = sorted(set(_wg.normalize_interface_address(a) for a in self.p.get("addresses") or []))
+        except ValueError as exc:
+            raise WireGuardInterfaceError(str(exc))
+        if own_public in [p["public_key"] for p in peers]:
+            raise WireGuardInterfaceError("the interface's own public key is listed as a peer")
+        psks = {}
+        for peer in peers:
+            path = peer["preshared_key_path"]
+            if path:
+                text = _wg_files.read_text(path)
+                if text is None or not _wg.is_valid_key(text):
+                    raise WireGuardInterfaceError(
+                        "preshared key file %s of peer %s is missing or not a valid key"
+                        % (path, peer["name"] or _wg.fingerprint(peer["public_key"])))
+                psks[peer["public_key"]] = text.strip()
+        iface = {
+            "public_key": own_public,
+            "addresses": addresses,
+            "listen_port": self.p.get("listen_port"),
+            "mtu": self.p.get("mtu"),
+            "fwmark": self.p.get("fwmark"),
+        }
+        config = _wg.render_config(iface, peers, key_text.strip(), psks)
+        return iface, peers, psks, config
+
+    def implementation(self, link):
+        choice = self.p.get("implementation") or "auto"
+        if choice != "auto":
+            return choice
+        if link is not None:
+            return "kernel" if link["kind"] == "wireguard" else "userspace"
+        if os.path.isdir(self.sys_module):
+            return "kernel"
+        rc, _out, _err = self.run(["modprobe", "-q", "wireguard"], check=False)
+        if rc == 0:
+            return "kernel"
+        return "userspace"
+
+    def _resolve(self, host, port):
+        if (host, port) not in self._resolved:
+            try:
+                infos = socket.getaddrinfo(host, port, 0, socket.SOCK_DGRAM)
+                self._resolved[(host, port)] = set(i[4][0] for i in infos)
+            except socket.gaierror:
+                self._resolved[(host, port)] = set()
+        return self._resolved[(host, port)]
+
+    # ------------------------------------------------------------ helpers
+    def _do(self, argv, env=None):
+        self.actions.append(" ".join(argv))
+        if not self.check_mode:
+            self.run(argv, env=env)
+
+    def _systemd(self):
+        return self.p.get("boot", True) and os.path.isdir(self.run_systemd)
+
+    def _write_file(self, path, content, mode, dir_mode):
+        """Write content if it differs (or fix the mode). True if changed."""
+        current = _wg_files.read_text(path)
+        if current == content:
+            return _wg_files.ensure_mode(path, mode, self.check_mode)
+        self.actions.append("write %s" % path)
+        if not self.check_mode:
+            _wg_files.ensure_dir(os.path.dirname(path), dir_mode)
+            _wg_files.write_atomic(path, content, mode)
+        return True
+
+    def _remove_file(self, path):
+        if os.path.exists(path):
+            self.actions.append("remove %s" % path)
+            if not self.check_mode:
+                os.unlink(path)
+            return True
+        return False
+
+    def _ensure_dropin(self, impl):
+        if impl == "userspace":
+            changed = self._write_file(self.dropin_path, DROPIN_TEMPLATE, 0o644, 0o755)
+        else:
+            changed = self._remove_file(self.dropin_path)
+        if changed:
+            self._do(["systemctl", "daemon-reload"])
+        return changed
+
+    def _ensure_enabled(self):
+        rc, out, _err = self.run(["systemctl", "is-enabled", self.unit], check=False)
+        if out.strip() != "enabled":
+            self._do(["systemctl", "enable", self.unit])
+            return True
+        return False
+
+    # ------------------------------------------------------------ present
+    def present(self):
+        iface, peers, psks, config = self.wanted()
+        live = self.read_live()
+        impl = self.implementation(live)
+        before = self._summary_live(live, peers)
+        changed = False
+        systemd = self._systemd()
+
+        if self._write_file(self.config_path, config, CONFIG_MODE, CONFIG_DIR_MODE):
+            changed = True
+        if systemd and self._ensure_dropin(impl):
+            changed = True
+
+        created = False
+        if live is None:
+            changed = created = True
+            if systemd:
+                # wg-quick brings it up from the config just written, so the
+                # unit is active and owns the interface from the first run.
+                self._do(["systemctl", "restart", self.unit])
+            elif impl == "kernel":
+                self._do(["ip", "link", "add", "dev", self.name, "type", "wireguard"])
+            else:
+                self._do(["wireguard-go", self.name], env=USERSPACE_ENV)
+            if not self.check_mode:
+                live = self.read_live()
+            if live is None:
+                live = {"kind": None, "up": False, "mtu": None, "addresses": [], "routes": [],
+                        "public_key": None, "listen_port": None, "fwmark": None, "peers": {}}
+
+        if created and systemd and self.check_mode:
+            pass  # wg-quick would configure it all from the config file
+        elif self._reconcile(iface, peers, psks, live):
+            changed = True
+        if systemd and self._ensure_enabled():
+            changed = True
+
+        after = _wg.summarize(iface, peers)
+        plan = self.peer_plan
+        if created:
+            plan = {"add": peers, "remove": [], "change": []}
+        return {
+            "changed": changed,
+            "created": created,
+            "implementation": impl,
+            "public_key": iface["public_key"],
+            "config_path": self.config_path,
+            "peers_added": [_wg.fingerprint(p["public_key"]) for p in plan["add"]],
+            "peers_removed": [_wg.fingerprint(k) for k in plan["remove"]],
+            "peers_changed": [_wg.fingerprint(p["public_key"]) for p, _f in plan["change"]],
+            "actions": self.actions,
+            "diff": {"before": before, "after": after,
+                     "before_header": "%s (live)" % self.name, "after_header": "%s (wanted)" % self.name},
+        }
+
+    def _reconcile(self, iface, peers, psks, live):
+        changed = False
+
+        def psk_matches(key, _path):
+            return live["peers"][key]["preshared_key"] == psks.get(key)
+
+        peer_plan = self.peer_plan = _wg.plan_peers(peers, live["peers"], psk_matches, self._resolve)
+        iface_changes = _wg.plan_interface(iface, live)
+        argv = _wg.wg_set_args(self.name, iface_changes, peer_plan, self.key_path)
+        if argv:
+            self._do(argv)
+            changed = True
+
+        add, remove = _wg.plan_addresses(iface["addresses"], live["addresses"])
+        for addr in remove:
+            self._do(["ip", "address", "del", addr, "dev", self.name])
+        for addr in add:
+            self._do(["ip", "address", "add", addr, "dev", self.name])
+        changed = changed or bool(add or remove)
+
+        if iface.get("mtu") and iface["mtu"] != live["mtu"]:
+            self._do(["ip", "link", "set", "dev", self.name, "mtu", str(iface["mtu"])])
+            changed = True
+        if not live["up"]:
+            self._do(["ip", "link", "set", "dev", self.name, "up"])
+            changed = True
+
+        if self.p.get("manage_routes", True):
+            wanted_routes = _wg.wanted_routes(iface["addresses"], peers)
+            add, remove = _wg.plan_routes(wanted_routes, live["routes"], peers)
+            for route in remove:
+                self._do(["ip", "route", "del", route, "dev", self.name])
+            for route in add:
+                self._do(["ip", "route", "add", route, "dev", self.name])
+            changed = changed or bool(add or remove)
+        return changed
+
+    def _summary_live(self, live, wanted_peers):
+        """Live state in the same secret-free form as the wanted summary.
+
+        A live endpoint is shown as the wanted spelling when it matches, and
+        not at all for peers whose endpoint is learned from their traffic.
+        """
+        if live is None:
+            return ""
+        wanted = dict((p["public_key"], p) for p in wanted_peers)
+        peers = []
+        for key, lp in live["peers"].items():
+            wp = wanted.get(key)
+            endpoint = lp["endpoint"]
+            if wp is not None:
+                if not wp["endpoint"]:
+                    endpoint = None
+                elif _wg._endpoint_matches(wp["endpoint"], lp["endpoint"], self._resolve):
+                    endpoint = wp["endpoint"]
+            peers.append({
+                "name": wp["name"] if wp else None,
+                "public_key": key,
+                "allowed_ips": lp["allowed_ips"],
+                "endpoint": endpoint,
+                "persistent_keepalive": lp["persistent_keepalive"],
+                "preshared_key": bool(lp["preshared_key"]),
+            })
+        iface = {
+            "public_key": live["public_key"],
+            "addresses": live["addresses"],
+            # Shown only where wanted, as the plan compares only those.
+            "listen_port": live["listen_port"] if self.p.get("listen_port") else None,
+            "mtu": live["mtu"] if self.p.get("mtu") else None,
+            "fwmark": live["fwmark"] if self.p.get("fwmark") is not None else None,
+        }
+        return _wg.summarize(iface, peers)
+
+    # ------------------------------------------------------------ absent
+    def absent(self):
+        changed = False
+        link = self.read_link()
+        before = "interface: %s\n" % self.name if link is not None or os.path.exists(self.config_path) else ""
+        if self._systemd() or os.path.isdir(self.run_systemd):
+            rc, out, _err = self.run(["systemctl", "is-enabled", self.unit], check=False)
+            if out.strip() == "enabled":
+                self._do(["systemctl", "disable", self.unit])
+                changed = True
+            rc, _out, _err = self.run(["systemctl", "is-active", "--quiet", self.unit], check=False)
+            if rc == 0:
+                # wg-quick down also removes the link and its routes.
+                self._do(["systemctl", "stop", self.unit])
+                changed = True
+                link = None if self.check_mode else self.read_link()
+            if self._remove_file(self.dropin_path):
+                self._do(["systemctl", "daemon-reload"])
+                changed = True
+        if link is not None:
+            self._do(["ip", "link", "del", "dev", self.name])
+            changed = True
+        if self._remove_file(self.config_path):
+            changed = True
+        return {
+            "changed": changed,
+            "actions": self.actions,
+            "config_path": self.config_path,
+            "diff": {"before": before, "after": ""},
+        }

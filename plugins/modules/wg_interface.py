@@ -1,0 +1,248 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: wg_interface
+short_description: Reconcile a live WireGuard interface and its boot-time config without restarting it
+version_added: 0.1.0
+description:
+  - Reads the live state of a WireGuard interface (C(wg show <if> dump), C(ip -j address), C(ip -j route)) and
+    changes only what differs from the wanted state. Peers are added, changed and removed with one C(wg set);
+    addresses, MTU, link state and the routes of AllowedIPs are fixed with C(ip). A working interface is never
+    restarted, so tunnels carry traffic throughout.
+  - Creates the interface when it is missing. With systemd this is done by starting C(wg-quick@<name>) from the
+    config the module has just written; otherwise with C(ip link add type wireguard) or, where the kernel has no
+    WireGuard, the userspace C(wireguard-go).
+  - Writes the boot-time config C(/etc/wireguard/<name>.conf) (mode C(0600)) with the private key filled in on
+    the host, and enables C(wg-quick@<name>) so a reboot restores the same state. On hosts without the kernel
+    module a systemd drop-in makes wg-quick use C(wireguard-go).
+  - The private key is read from O(private_key_path) on the host; it never appears in results, diffs or logs.
+author:
+  - wgnet.wireguard contributors (@wgnet)
+options:
+  name:
+    description: Interface name.
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) reconciles the interface; V(absent) stops and disables C(wg-quick@<name>), deletes the link and
+        removes the config and drop-in. The private key file is left in place.
+    type: str
+    choices: [present, absent]
+    default: present
+  private_key_path:
+    description:
+      - Private key file on the host, as kept by M(wgnet.wireguard.wg_key). Defaults to C(/etc/wireguard/<name>.key).
+    type: path
+  addresses:
+    description: Interface addresses with prefix length, IPv4 and IPv6, for example V(10.77.0.1/24).
+    type: list
+    elements: str
+    default: []
+  listen_port:
+    description: UDP listen port. Unset lets WireGuard pick a port.
+    type: int
+  mtu:
+    description: Interface MTU. Unset leaves the MTU as it is (wg-quick picks one at boot).
+    type: int
+  fwmark:
+    description: Firewall mark for outgoing WireGuard packets; V(0) turns it off.
+    type: int
+  peers:
+    description: The complete list of peers. Live peers that are not listed are removed.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      public_key:
+        description: The peer's base64 public key.
+        type: str
+        required: true
+      name:
+        description: A label, written to the config as a C(# friendly_name) comment and used in messages.
+        type: str
+      allowed_ips:
+        description: Prefixes routed to this peer. A prefix may belong to one peer only.
+        type: list
+        elements: str
+        default: []
+      endpoint:
+        description:
+          - V(host:port), V([IPv6]:port) or V(host). Omit for peers that connect to this host (behind NAT);
+            the live endpoint they roam to is then left alone.
+        type: str
+      persistent_keepalive:
+        description: Seconds between keepalives; V(0) turns it off.
+        type: int
+        default: 0
+      preshared_key_path:
+        description: Path of a preshared key file on the host.
+        type: path
+  implementation:
+    description:
+      - V(kernel) uses the kernel module, V(userspace) uses C(wireguard-go), V(auto) uses the kernel module when it
+        is available and C(wireguard-go) otherwise.
+    type: str
+    choices: [auto, kernel, userspace]
+    default: auto
+  manage_routes:
+    description:
+      - Add a route through the interface for every AllowedIPs prefix outside the interface's own networks, as
+        wg-quick does, and remove routes through it that no peer's AllowedIPs covers. Default routes (/0) are not
+        added.
+    type: bool
+    default: true
+  boot:
+    description: Enable C(wg-quick@<name>) with systemd so the interface comes back at boot.
+    type: bool
+    default: true
+  config_path:
+    description: Path of the wg-quick config. Defaults to C(/etc/wireguard/<name>.conf).
+    type: path
+attributes:
+  check_mode:
+    support: full
+    description: Reads the live state and reports what would change; runs no command that changes anything.
+  diff_mode:
+    support: full
+    description: Shows the interface and its peers, live and wanted, with public keys as fingerprints and no secrets.
+  idempotent:
+    support: full
+    description: A second run with the same options reports no change.
+requirements:
+  - iproute2 with JSON output (C(ip -j)), C(wg) from wireguard-tools
+  - the WireGuard kernel module or C(wireguard-go)
+notes:
+  - Linux only. OpenWrt routers are handled through UCI by the collection's OpenWrt support.
+seealso:
+  - module: wgnet.wireguard.wg_key
+"""
+
+EXAMPLES = r"""
+- name: A hub with two spokes
+  wgnet.wireguard.wg_interface:
+    name: wg0
+    addresses: [10.77.0.1/24]
+    listen_port: 51820
+    peers:
+      - name: laptop
+        public_key: xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=
+        allowed_ips: [10.77.0.11/32]
+      - name: router
+        public_key: TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=
+        allowed_ips: [10.77.0.12/32, 172.18.3.0/24]
+
+- name: A spoke behind NAT
+  wgnet.wireguard.wg_interface:
+    name: wg0
+    addresses: [10.77.0.11/24]
+    peers:
+      - name: hub
+        public_key: HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=
+        allowed_ips: [10.77.0.0/24, 172.18.3.0/24]
+        endpoint: hub.example.net:51820
+        persistent_keepalive: 25
+
+- name: Remove the interface
+  wgnet.wireguard.wg_interface:
+    name: wg0
+    state: absent
+"""
+
+RETURN = r"""
+public_key:
+  description: Public key of the interface, derived on the host from its private key file.
+  returned: when O(state=present)
+  type: str
+created:
+  description: Whether the interface was created by this run.
+  returned: when O(state=present)
+  type: bool
+implementation:
+  description: The implementation in use, V(kernel) or V(userspace).
+  returned: when O(state=present)
+  type: str
+peers_added:
+  description: Fingerprints of peers added.
+  returned: when O(state=present)
+  type: list
+  elements: str
+peers_removed:
+  description: Fingerprints of peers removed.
+  returned: when O(state=present)
+  type: list
+  elements: str
+peers_changed:
+  description: Fingerprints of peers whose settings changed.
+  returned: when O(state=present)
+  type: list
+  elements: str
+actions:
+  description: The commands run (or, in check mode, that would run) and files written. Key material is passed by
+    file path, so none appears here.
+  returned: always
+  type: list
+  elements: str
+  sample: ["wg set wg0 peer TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0= allowed-ips 10.77.0.12/32"]
+config_path:
+  description: Path of the boot-time config.
+  returned: always
+  type: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import CommandRunner
+from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterface
+from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterfaceError
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            private_key_path=dict(type="path"),
+            addresses=dict(type="list", elements="str", default=[]),
+            listen_port=dict(type="int"),
+            mtu=dict(type="int"),
+            fwmark=dict(type="int"),
+            peers=dict(
+                type="list", elements="dict", default=[],
+                options=dict(
+                    public_key=dict(type="str", required=True),
+                    name=dict(type="str"),
+                    allowed_ips=dict(type="list", elements="str", default=[]),
+                    endpoint=dict(type="str"),
+                    persistent_keepalive=dict(type="int", default=0),
+                    preshared_key_path=dict(type="path"),
+                ),
+            ),
+            implementation=dict(type="str", default="auto", choices=["auto", "kernel", "userspace"]),
+            manage_routes=dict(type="bool", default=True),
+            boot=dict(type="bool", default=True),
+            config_path=dict(type="path"),
+        ),
+        supports_check_mode=True,
+    )
+    interface = WireGuardInterface(module.params, CommandRunner(module), check_mode=module.check_mode)
+    try:
+        if module.params["state"] == "absent":
+            result = interface.absent()
+        else:
+            result = interface.present()
+    except (WireGuardInterfaceError, OSError, ValueError) as exc:
+        module.fail_json(msg=str(exc), actions=interface.actions)
+    if not module._diff:
+        result.pop("diff")
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,6 +8,7 @@ Members of group `wireguard` are pinged at their tunnel address, members of
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import itertools
 import json
 import sys
@@ -33,9 +34,18 @@ def main():
         handshakes[h] = peers
     now = int(time.time())
 
+    def gateway(client):
+        address = ipaddress.ip_address(inv.address(client))
+        for h in inv.members:
+            lans = inv.hostvars[h].get("wireguard_lan_subnets") or []
+            if any(address in ipaddress.ip_network(lan) for lan in lans):
+                return h
+        return None
+
     def handshake(a, b):
-        if a not in handshakes or b not in handshakes:
-            return "-"
+        if a in inv.clients or b in inv.clients:
+            gw = gateway(a if a in inv.clients else b)
+            return "LAN of %s" % gw if gw else "-"
         key_b = [k for k, v in owner.items() if v == b]
         if not key_b or key_b[0] not in handshakes[a]:
             return "via hub"

@@ -1,0 +1,533 @@
+"""Local WireGuard test lab: systemd containers on podman networks.
+
+Usage (from the repository root, with the project venv):
+    .venv/bin/python lab/lab.py up      TOPOLOGY.yml [--no-build] [--timeout S]
+    .venv/bin/python lab/lab.py down    TOPOLOGY.yml
+    .venv/bin/python lab/lab.py status  TOPOLOGY.yml
+    .venv/bin/python lab/lab.py inventory TOPOLOGY.yml   # Ansible YAML inventory
+    .venv/bin/python lab/lab.py exec    TOPOLOGY.yml HOST -- CMD [ARG...]
+
+Topology file:
+    prefix: wgnet-lab            # containers/networks are "<prefix>-<name>"
+    image: localhost/wgnet-debian:bookworm
+    networks:
+      wan:     {subnet: 172.31.250.0/24, gateway: 172.31.250.254}
+      homelan: {subnet: 172.18.3.0/24,   gateway: 172.18.3.254, internal: false}
+    hosts:
+      hub:       {networks: {wan: 172.31.250.10}}
+      router:    {networks: {wan: 172.31.250.12, homelan: 172.18.3.1}}
+      lanclient: {networks: {homelan: 172.18.3.50}, default_gateway: 172.18.3.1}
+
+Each container keeps exactly one IPv4 default route: via `default_gateway`
+when given (a LAN client behind a site router), else via the gateway of its
+first network (podman would add one per network).
+
+Every podman call runs with CONTAINERS_CONF=lab/containers.conf and
+`--hooks-dir lab/hooks.d` (the hook makes /proc/sys/net writable inside the
+container; `up` re-checks that and fixes it from the host if needed).
+"""
+
+import argparse
+import concurrent.futures
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+try:
+    import yaml
+except ImportError:  # pragma: no cover
+    sys.exit("lab.py needs PyYAML: run it with the project venv (.venv/bin/python lab/lab.py ...)")
+
+LAB_DIR = os.path.dirname(os.path.abspath(__file__))
+REPO_DIR = os.path.dirname(LAB_DIR)
+CONTAINERS_CONF = os.path.join(LAB_DIR, "containers.conf")
+HOOKS_DIR = os.path.join(LAB_DIR, "hooks.d")
+IMAGE_SH = os.path.join(LAB_DIR, "image.sh")
+DEFAULT_IMAGE = "localhost/wgnet-debian:bookworm"
+LABEL_TOPO = "org.wgnet.lab.topology"
+LABEL_HOST = "org.wgnet.lab.host"
+NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+
+ENV = dict(os.environ, CONTAINERS_CONF=CONTAINERS_CONF)
+
+
+class LabError(Exception):
+    pass
+
+
+def log(msg):
+    print(f"[lab] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- podman
+
+
+def podman(*args, check=True, capture=True, timeout=None):
+    cmd = ["podman", "--hooks-dir", HOOKS_DIR, *args]
+    res = subprocess.run(
+        cmd, env=ENV, cwd=REPO_DIR, text=True, timeout=timeout,
+        stdout=subprocess.PIPE if capture else None,
+        stderr=subprocess.PIPE if capture else None, check=False,
+    )
+    if check and res.returncode != 0:
+        raise LabError(f"{' '.join(cmd[3:])} failed ({res.returncode}): {(res.stderr or '').strip()}")
+    return res
+
+
+def podman_json(*args):
+    res = podman(*args, check=False)
+    if res.returncode != 0:
+        return None
+    data = json.loads(res.stdout or "null")
+    return data[0] if isinstance(data, list) and data else data
+
+
+def network_inspect(name):
+    return podman_json("network", "inspect", name)
+
+
+def container_inspect(name):
+    return podman_json("container", "inspect", name)
+
+
+def names_by_label(kind, prefix):
+    if kind == "container":
+        res = podman("ps", "-a", "--filter", f"label={LABEL_TOPO}={prefix}", "--format", "{{.Names}}")
+    else:
+        res = podman("network", "ls", "--filter", f"label={LABEL_TOPO}={prefix}", "--format", "{{.Name}}")
+    return [n for n in res.stdout.split() if n]
+
+
+# --------------------------------------------------------------------------- topology
+
+
+def load_topology(path):
+    with open(path) as fh:
+        topo = yaml.safe_load(fh) or {}
+    errors = []
+    prefix = topo.get("prefix")
+    if not isinstance(prefix, str) or not NAME_RE.match(prefix):
+        errors.append("'prefix' must be a name like 'wgnet-lab'")
+    topo.setdefault("image", DEFAULT_IMAGE)
+    nets = topo.get("networks") or {}
+    hosts = topo.get("hosts") or {}
+    if not nets:
+        errors.append("no 'networks'")
+    if not hosts:
+        errors.append("no 'hosts'")
+
+    parsed_nets = {}
+    for name, spec in nets.items():
+        spec = spec or {}
+        if not NAME_RE.match(str(name)):
+            errors.append(f"network {name!r}: bad name")
+            continue
+        try:
+            subnet = ipaddress.ip_network(spec["subnet"], strict=True)
+            gw = ipaddress.ip_address(spec["gateway"]) if spec.get("gateway") else None
+        except (KeyError, ValueError) as exc:
+            errors.append(f"network {name}: needs a valid subnet (and optional gateway): {exc}")
+            continue
+        if gw is not None and gw not in subnet:
+            errors.append(f"network {name}: gateway {gw} not in {subnet}")
+        parsed_nets[name] = {"subnet": subnet, "gateway": gw, "internal": bool(spec.get("internal", False))}
+    for a in parsed_nets:
+        for b in parsed_nets:
+            if a < b and parsed_nets[a]["subnet"].overlaps(parsed_nets[b]["subnet"]):
+                errors.append(f"networks {a} and {b} overlap")
+
+    parsed_hosts = {}
+    used = {}
+    for name, spec in hosts.items():
+        spec = spec or {}
+        if not NAME_RE.match(str(name)):
+            errors.append(f"host {name!r}: bad name")
+            continue
+        addrs = {}
+        for net, ip in (spec.get("networks") or {}).items():
+            if net not in parsed_nets:
+                errors.append(f"host {name}: unknown network {net}")
+                continue
+            try:
+                ip = ipaddress.ip_address(ip)
+            except ValueError as exc:
+                errors.append(f"host {name}: {exc}")
+                continue
+            subnet = parsed_nets[net]["subnet"]
+            if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
+                errors.append(f"host {name}: {ip} is not a host address of {net} ({subnet})")
+            if ip == parsed_nets[net]["gateway"]:
+                errors.append(f"host {name}: {ip} is the gateway of {net} (held by the host bridge)")
+            if (net, ip) in used:
+                errors.append(f"host {name}: {ip} already used by {used[(net, ip)]}")
+            used[(net, ip)] = name
+            addrs[net] = ip
+        if not addrs:
+            errors.append(f"host {name}: no networks")
+        gw = spec.get("default_gateway")
+        if gw is not None:
+            try:
+                gw = ipaddress.ip_address(gw)
+            except ValueError as exc:
+                errors.append(f"host {name}: default_gateway: {exc}")
+            else:
+                if not any(gw in parsed_nets[n]["subnet"] for n in addrs):
+                    errors.append(f"host {name}: default_gateway {gw} is on none of its networks")
+        parsed_hosts[name] = {"networks": addrs, "default_gateway": gw}
+
+    if errors:
+        raise LabError(f"{path}: invalid topology:\n  " + "\n  ".join(errors))
+    topo["networks"] = parsed_nets
+    topo["hosts"] = parsed_hosts
+    return topo
+
+
+def cname(topo, name):
+    return f"{topo['prefix']}-{name}"
+
+
+# --------------------------------------------------------------------------- up
+
+
+def ensure_image(topo, build):
+    image = topo["image"]
+    if build and os.access(IMAGE_SH, os.X_OK):
+        t0 = time.monotonic()
+        res = subprocess.run([IMAGE_SH], env=dict(ENV, LAB_IMAGE=image), cwd=REPO_DIR, check=False)
+        if res.returncode != 0:
+            raise LabError(f"image build failed ({res.returncode})")
+        log(f"image {image} ready ({time.monotonic() - t0:.1f}s)")
+    elif podman("image", "exists", image, check=False).returncode != 0:
+        raise LabError(f"image {image} missing (run lab/image.sh)")
+    return podman_json("image", "inspect", image)["Id"]
+
+
+def ensure_network(topo, name, spec):
+    full = cname(topo, name)
+    info = network_inspect(full)
+    if info is not None:
+        subnets = {s.get("subnet") for s in info.get("subnets") or []}
+        if str(spec["subnet"]) not in subnets:
+            raise LabError(f"network {full} exists with subnets {sorted(subnets)}, topology wants "
+                           f"{spec['subnet']}: run `lab.py down` first")
+        return False
+    args = ["network", "create", "--disable-dns", "--label", f"{LABEL_TOPO}={topo['prefix']}",
+            "--subnet", str(spec["subnet"])]
+    if spec["gateway"] is not None:
+        args += ["--gateway", str(spec["gateway"])]
+    if spec["internal"]:
+        args.append("--internal")
+    podman(*args, full)
+    log(f"network {full} created ({spec['subnet']})")
+    return True
+
+
+def _mount_fstypes():
+    types = {}
+    with open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            left, _sep, right = line.partition(" - ")
+            types[left.split()[4]] = right.split()[0]
+    return types
+
+
+def cgroup_args():
+    """Extra podman arguments for hosts with the hybrid cgroup layout.
+
+    On a hybrid host (cgroup v1 controllers plus cgroup2 at
+    /sys/fs/cgroup/unified, as on these Debian 12 VMs) podman gives a systemd
+    container only the v1 hierarchies. systemd then gets no "cgroup empty"
+    events: a unit whose last process exits while systemd is stopping it
+    (wireguard-go after `wg-quick down` deletes wg0) hangs in stop-sigterm
+    for 90 s and ends failed, leaving the system degraded. With the cgroup2
+    hierarchy mounted, systemd runs in hybrid mode and is told when a unit's
+    cgroup empties. (podman already bind-mounts the whole name=systemd v1
+    hierarchy read-write in systemd mode; this exposes the cgroup2 one the
+    same way.) Pure v2 and pure v1 hosts need nothing."""
+    types = _mount_fstypes()
+    if types.get("/sys/fs/cgroup") == "tmpfs" and types.get("/sys/fs/cgroup/unified") == "cgroup2":
+        return ["--volume", "/sys/fs/cgroup/unified:/sys/fs/cgroup/unified:rw"]
+    return []
+
+
+def run_args(topo, name, spec):
+    """The `podman run` arguments for one host."""
+    args = [
+        "run", "--detach",
+        "--name", cname(topo, name),
+        "--hostname", name,
+        "--label", f"{LABEL_TOPO}={topo['prefix']}",
+        "--label", f"{LABEL_HOST}={name}",
+        "--systemd=always",
+        "--cap-add", "NET_ADMIN,NET_RAW",
+        "--device", "/dev/net/tun",
+        *cgroup_args(),
+    ]
+    for net, ip in spec["networks"].items():
+        args += ["--network", f"{cname(topo, net)}:ip={ip}"]
+    args += [topo["image"], "/sbin/init"]
+    return args
+
+
+def container_addresses(info):
+    nets = (info.get("NetworkSettings") or {}).get("Networks") or {}
+    return {n: v.get("IPAddress") for n, v in nets.items()}
+
+
+def ensure_container(topo, name, spec, image_id):
+    full = cname(topo, name)
+    info = container_inspect(full)
+    if info is None:
+        podman(*run_args(topo, name, spec))
+        log(f"container {full} started")
+        return
+    want = {cname(topo, n): str(ip) for n, ip in spec["networks"].items()}
+    have = container_addresses(info)
+    if {k: have.get(k) for k in want} != want and info["State"]["Running"]:
+        log(f"WARNING: {full} addresses {have} differ from topology {want}; `down` + `up` to recreate")
+    if cgroup_args() and not any(m.get("Destination") == "/sys/fs/cgroup/unified"
+                                 for m in info.get("Mounts") or []):
+        log(f"WARNING: {full} lacks the cgroup2 mount (systemd may hang stopping units); "
+            "`down` + `up` to recreate")
+    if info.get("Image") != image_id:
+        log(f"WARNING: {full} runs an older image; `down` + `up` to recreate")
+    if not info["State"]["Running"]:
+        podman("start", full)
+        log(f"container {full} started (existing)")
+
+
+def sysctl_net_rw(full):
+    """Make /proc/sys/net writable in the container's mount namespace.
+
+    The OCI hook in lab/hooks.d does this at every start; this is the same
+    operation run from here, for containers started without the hook."""
+    info = container_inspect(full)
+    pid = info["State"]["Pid"]
+    try:
+        with open(f"/proc/{pid}/mountinfo") as fh:
+            if any(line.split()[4] == "/proc/sys/net" and line.split()[5].startswith("rw")
+                   for line in fh):
+                return "hook"
+        if os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net"):
+            return "host-netns (left read-only)"
+    except OSError as exc:
+        return f"unknown ({exc})"
+    ns = f"/proc/{pid}/ns/mnt"
+    for cmd in (["mount", "-N", ns, "--bind", "/proc/sys/net", "/proc/sys/net"],
+                ["mount", "-N", ns, "-o", "remount,bind,rw,nosuid,nodev,noexec", "/proc/sys/net"]):
+        res = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            return f"FAILED ({res.stderr.strip()})"
+    return "fixed from host"
+
+
+def wait_systemd(full, timeout):
+    """Wait for `systemctl is-system-running`; return (state, failed units)."""
+    deadline = time.monotonic() + timeout
+    state = "unknown"
+    while time.monotonic() < deadline:
+        try:
+            res = podman("exec", full, "systemctl", "is-system-running", "--wait",
+                         check=False, timeout=max(1, deadline - time.monotonic()))
+            state = (res.stdout or "").strip() or (res.stderr or "").strip()
+        except subprocess.TimeoutExpired:
+            state = "timeout"
+            break
+        if state in ("running", "degraded"):
+            break
+        info = container_inspect(full)
+        if info is None or not info["State"]["Running"]:
+            state = "container not running" + (f" ({info['State']['Status']})" if info else "")
+            break
+        # "offline"/exec errors while the container is still coming up
+        time.sleep(0.5)
+    failed = []
+    if state != "running":
+        res = podman("exec", full, "systemctl", "list-units", "--state=failed", "--no-legend",
+                     "--plain", check=False)
+        failed = [ln.split()[0] for ln in (res.stdout or "").splitlines() if ln.strip()]
+    return state, failed
+
+
+def default_gateway(topo, spec):
+    """The one IPv4 default route a host should have: its default_gateway, else
+    the gateway of its first (non-internal) network. podman itself adds one
+    default route per network, which makes a multi-homed host (a site router)
+    send its traffic out of a random side."""
+    if spec["default_gateway"] is not None:
+        return spec["default_gateway"]
+    for net in spec["networks"]:
+        n = topo["networks"][net]
+        if n["gateway"] is not None and not n["internal"] and n["gateway"].version == 4:
+            return n["gateway"]
+    return None
+
+
+_ROUTE_SH = r"""
+want=$1
+cur=$(ip -4 route show default)
+if [ "$(printf '%s\n' "$cur" | grep -c .)" = 1 ] && printf '%s\n' "$cur" | grep -q "^default via $want "; then
+  exit 0
+fi
+while ip -4 route del default 2>/dev/null; do :; done
+ip -4 route add default via "$want"
+echo changed
+"""
+
+
+def set_default_route(full, gw):
+    """Make `default via gw` the container's only IPv4 default route."""
+    res = podman("exec", full, "sh", "-c", _ROUTE_SH, "sh", str(gw))
+    return "changed" in res.stdout
+
+
+def cmd_up(topo, args):
+    t0 = time.monotonic()
+    image_id = ensure_image(topo, build=not args.no_build)
+    for name, spec in topo["networks"].items():
+        ensure_network(topo, name, spec)
+    for name, spec in topo["hosts"].items():
+        ensure_container(topo, name, spec, image_id)
+
+    names = list(topo["hosts"])
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
+        results = dict(zip(names, pool.map(lambda n: wait_systemd(cname(topo, n), args.timeout), names)))
+
+    problems = 0
+    for name, spec in topo["hosts"].items():
+        full = cname(topo, name)
+        state, failed = results[name]
+        sysctl = sysctl_net_rw(full)
+        gw = default_gateway(topo, spec)
+        route = f", default via {gw}" if gw else ""
+        if gw and set_default_route(full, gw):
+            route += " (set)"
+        msg = f"{full}: systemd {state}"
+        if failed:
+            msg += f" (failed units: {', '.join(failed)})"
+        log(f"{msg}; /proc/sys/net rw: {sysctl}{route}")
+        if state not in ("running", "degraded") or sysctl.startswith("FAILED"):
+            problems += 1
+    log(f"up done in {time.monotonic() - t0:.1f}s")
+    if problems:
+        raise LabError(f"{problems} host(s) not ready")
+
+
+# --------------------------------------------------------------------------- down / status
+
+
+def cmd_down(topo, args):
+    prefix = topo["prefix"]
+    containers = set(names_by_label("container", prefix))
+    containers |= {cname(topo, h) for h in topo["hosts"]}
+    removed = False
+    existing = [c for c in sorted(containers) if podman("container", "exists", c, check=False).returncode == 0]
+    if existing:
+        podman("rm", "--force", "--ignore", "--time", "0", *existing)
+        log(f"removed containers: {' '.join(existing)}")
+        removed = True
+    networks = set(names_by_label("network", prefix))
+    networks |= {cname(topo, n) for n in topo["networks"]}
+    existing = [n for n in sorted(networks) if podman("network", "exists", n, check=False).returncode == 0]
+    if existing:
+        podman("network", "rm", "--force", *existing)
+        log(f"removed networks: {' '.join(existing)}")
+        removed = True
+    if not removed:
+        log("nothing to remove")
+
+
+def table(rows):
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
+    for r in rows:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def cmd_status(topo, args):
+    rows = [("NETWORK", "SUBNET", "GATEWAY", "STATE")]
+    for name, spec in topo["networks"].items():
+        full = cname(topo, name)
+        info = network_inspect(full)
+        rows.append((full, spec["subnet"], spec["gateway"] or "-", "present" if info else "absent"))
+    table(rows)
+    print()
+    rows = [("CONTAINER", "STATE", "SYSTEMD", "ADDRESSES", "DEFAULT ROUTE")]
+    for name, spec in topo["hosts"].items():
+        full = cname(topo, name)
+        info = container_inspect(full)
+        if info is None:
+            rows.append((full, "absent", "-", "-", "-"))
+            continue
+        state = info["State"]["Status"]
+        sysd, route = "-", "-"
+        if info["State"]["Running"]:
+            sysd = podman("exec", full, "systemctl", "is-system-running", check=False).stdout.strip()
+            out = podman("exec", full, "ip", "-4", "route", "show", "default", check=False).stdout
+            route = ",".join(re.findall(r"via (\S+)", out)) or "-"
+        addrs = container_addresses(info)
+        prefix = topo["prefix"] + "-"
+        addr = " ".join(f"{n[len(prefix):] if n.startswith(prefix) else n}={ip}"
+                        for n, ip in sorted(addrs.items()))
+        rows.append((full, state, sysd, addr or "-", route))
+    table(rows)
+
+
+def cmd_inventory(topo, args):
+    inv = {"all": {
+        "vars": {
+            "ansible_connection": "containers.podman.podman",
+            "ansible_python_interpreter": "/usr/bin/python3",
+        },
+        "hosts": {
+            name: {
+                "ansible_host": cname(topo, name),
+                "lab_addresses": {n: str(ip) for n, ip in spec["networks"].items()},
+                **({"lab_default_gateway": str(spec["default_gateway"])}
+                   if spec["default_gateway"] is not None else {}),
+            }
+            for name, spec in topo["hosts"].items()
+        },
+    }}
+    print(yaml.safe_dump(inv, sort_keys=False), end="")
+
+
+def cmd_exec(topo, args):
+    if args.host not in topo["hosts"]:
+        raise LabError(f"unknown host {args.host}")
+    cmd = args.cmd[1:] if args.cmd[:1] == ["--"] else args.cmd
+    tty = ["--tty"] if sys.stdin.isatty() and sys.stdout.isatty() else []
+    res = podman("exec", "--interactive", *tty, cname(topo, args.host), *cmd, check=False, capture=False)
+    sys.exit(res.returncode)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("up", help="create/start networks and containers (idempotent)")
+    p.add_argument("topology")
+    p.add_argument("--no-build", action="store_true", help="do not run lab/image.sh")
+    p.add_argument("--timeout", type=float, default=180, help="seconds to wait for systemd (default 180)")
+    for name, hlp in (("down", "remove containers and networks"), ("status", "show containers"),
+                      ("inventory", "print an Ansible YAML inventory")):
+        sub.add_parser(name, help=hlp).add_argument("topology")
+    p = sub.add_parser("exec", help="run a command in a host's container")
+    p.add_argument("topology")
+    p.add_argument("host")
+    p.add_argument("cmd", nargs=argparse.REMAINDER)
+    args = ap.parse_args(argv)
+    try:
+        topo = load_topology(args.topology)
+        {"up": cmd_up, "down": cmd_down, "status": cmd_status,
+         "inventory": cmd_inventory, "exec": cmd_exec}[args.command](topo, args)
+    except LabError as exc:
+        log(f"ERROR: {exc}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+# wgnet.wireguard developer entry points. Every target installs what it needs
+# on a fresh Debian 12 machine (run as root).
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+COLLECTION_LINK := $(ROOT)/build/collections/ansible_collections/wgnet/wireguard
+SANITY_ROOT := $(ROOT)/build/sanity/ansible_collections/wgnet/wireguard
+APT_PACKAGES := podman runc mmdebstrap uidmap shellcheck busybox
+
+export PATH := $(VENV)/bin:$(PATH)
+export CONTAINERS_CONF := $(ROOT)/lab/containers.conf
+export ANSIBLE_CONFIG := $(ROOT)/ansible.cfg
+export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/build/collections
+export ANSIBLE_FORCE_COLOR := 0
+export PY_COLORS := 0
+
+.PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint molecule clean
+
+help:
+	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table"
+	@echo "make lab-destroy  remove the lab containers and networks"
+	@echo "make test         unit tests, ansible-test sanity, ansible-lint, molecule scenarios"
+
+# ---------------------------------------------------------------- set-up
+deps: .lab/apt.stamp venv collection
+
+.lab/apt.stamp:
+	@mkdir -p .lab
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@touch $@
+
+venv: $(VENV)/.stamp
+
+$(VENV)/.stamp: requirements.txt
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+collection:
+	@mkdir -p $(dir $(COLLECTION_LINK))
+	@ln -sfn ../../../.. $(COLLECTION_LINK)
+
+image: .lab/apt.stamp
+	bash lab/image.sh
+
+# ---------------------------------------------------------------- the lab
+lab: deps image
+	$(PY) lab/lab.py up lab/topology.yml
+	$(PY) lab/converge.py -i lab/inventory/hosts.yml
+	$(PY) lab/report.py -i lab/inventory/hosts.yml --json .lab/report.json
+
+lab-up: deps image
+	$(PY) lab/lab.py up lab/topology.yml
+
+lab-destroy: .lab/apt.stamp venv
+	$(PY) lab/lab.py down lab/topology.yml
+
+# ---------------------------------------------------------------- tests
+test: deps image units sanity lint molecule
+
+units: deps
+	$(PY) -m pytest -q tests/unit
+
+# ansible-test wants the collection under ansible_collections/<ns>/<name>:
+# sanity runs on a copy of the files git knows about.
+sanity: deps
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	git ls-files -z --cached --others --exclude-standard | \
+	  while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done | \
+	  tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	@# pip 24.2 is what the pinned ansible-core's ansible-test bootstraps.
+	mkdir -p ~/.ansible/test/cache && cp tools/get_pip_shim.py ~/.ansible/test/cache/get_pip_24_2.py
+	$(PY) -m pip download -q --no-deps -d ~/.ansible/test/cache/wheels pip==24.2
+	cd $(SANITY_ROOT) && git init -q && git add -A && ansible-test sanity --venv --requirements --python 3.11 --color no
+
+lint: deps
+	ansible-lint --profile production --offline
+
+molecule: deps image
+	molecule test --all
+
+clean: lab-destroy
+	rm -rf build .lab/*.log

@@ -63,6 +63,7 @@ lab-up: deps image
 
 lab-destroy: .lab/apt.stamp venv
 	$(PY) lab/lab.py down lab/topology.yml
+	rm -rf lab/inventory/wireguard_public_keys
 
 # ---------------------------------------------------------------- tests
 test: deps image units sanity lint molecule

@@ -139,13 +139,17 @@ def split_endpoint(endpoint, default_port=51820):
         if not sep:
             port = default_port
     try:
-        port = int(port)
+        port = int(port) if str(port).isascii() else None
     except (TypeError, ValueError):
+        port = None
+    if port is None:
         raise ValueError("endpoint %r: port is not a number" % text)
     if not 1 <= port <= 65535:
         raise ValueError("endpoint %r: port %d is outside 1-65535" % (text, port))
     if not host:
         raise ValueError("endpoint %r: empty host" % text)
+    if ":" in host:
+        ipaddress.IPv6Address(host)
     return host, port
 
 

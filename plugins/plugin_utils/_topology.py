@@ -11,25 +11,15 @@ filter plugins stay thin wrappers.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import ipaddress
-import re
+
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 
 HUB_AND_SPOKE = "hub_and_spoke"
 
 
 class PlanError(ValueError):
     """An inventory problem, worded to name the host, the variable and the fix."""
-
-
-def _key_ok(key):
-    """Canonical base64 of 32 bytes, as `wg` requires."""
-    try:
-        raw = base64.b64decode(key, validate=True)
-    except (binascii.Error, ValueError, TypeError):
-        return False
-    return len(raw) == 32 and base64.b64encode(raw).decode("ascii") == key
 
 
 def _as_list(value):
@@ -42,26 +32,11 @@ def _as_list(value):
 
 def _endpoint(host, text, port):
     """Normalize 'host', 'host:port', '[v6]:port' or a bare IPv6 address."""
-    text = str(text).strip()
-    if text.startswith("["):
-        addr, sep, rest = text[1:].partition("]")
-        if not sep or (rest and not rest.startswith(":")):
-            raise PlanError("host %s: wireguard_endpoint %r: write IPv6 as [address]:port" % (host, text))
-        name, port_text = addr, rest[1:] or str(port)
-    elif text.count(":") > 1:
-        name, port_text = text, str(port)
-    else:
-        name, _sep, port_text = text.partition(":")
-        port_text = port_text or str(port)
-    if not name or not re.match(r"^[0-9]{1,5}$", port_text) or not 1 <= int(port_text) <= 65535:
-        raise PlanError("host %s: wireguard_endpoint %r is not host[:port] with a port in 1-65535" % (host, text))
-    if ":" in name:
-        try:
-            ipaddress.IPv6Address(name)
-        except ValueError:
-            raise PlanError("host %s: wireguard_endpoint %r is not a valid IPv6 address" % (host, text))
-        return "[%s]:%s" % (name, port_text)
-    return "%s:%s" % (name, port_text)
+    try:
+        return _wg.join_endpoint(*_wg.split_endpoint(text, port))
+    except ValueError as exc:
+        raise PlanError("host %s: wireguard_endpoint %r: %s; write host[:port], IPv6 as [address]:port"
+                        % (host, text, exc))
 
 
 class Member(object):
@@ -188,7 +163,7 @@ def plan_network(hostvars, network, public_keys, allow_missing_keys=False):
             "network %s: the public keys of %s are not known yet; run the play once against those hosts "
             "(without --limit) so their keys are generated on them" % (interface, ", ".join(missing)))
     for n in names:
-        if public_keys.get(n) and not _key_ok(public_keys[n]):
+        if public_keys.get(n) and not _wg.is_valid_key(public_keys[n]):
             raise PlanError("host %s: public key %r is not a valid WireGuard key" % (n, public_keys[n]))
 
     primary = hub_names[0]

@@ -5,6 +5,20 @@
 """Controller-side network planning: which peers each host gets, with which
 AllowedIPs, endpoints and keepalives, checked before any host is touched.
 
+One engine serves every topology. Each host has a set of *direct* peers and,
+when some members are not direct, a *relay* (its first hub) whose AllowedIPs
+also carry the tunnel range and the LANs behind those members:
+
+- hub_and_spoke: hubs peer with everyone; spokes peer with the hubs.
+- mesh: everyone peers with everyone.
+- hybrid: hubs peer with everyone; reachable members (with an endpoint) peer
+  with each other; members behind NAT peer with the hubs.
+
+The plan kept for a network is O(members): member data once, plus per host
+the rule that says who its direct peers are. A host's peer list is expanded
+only when asked for (host_interfaces), so a 1 000-host mesh never holds a
+million peer entries at once.
+
 Plain Python with no Ansible imports, so it is unit tested directly and the
 filter plugins stay thin wrappers.
 """
@@ -12,10 +26,18 @@ filter plugins stay thin wrappers.
 from __future__ import annotations
 
 import ipaddress
+import re
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 
-HUB_AND_SPOKE = "hub_and_spoke"
+TOPOLOGIES = ("hub_and_spoke", "mesh", "hybrid")
+DEFAULT_PORT = 51820
+DEFAULT_KEEPALIVE = 25
+# Prefixes a site LAN may use without being declared public on purpose.
+PRIVATE_RANGES = [ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
+    "fc00::/7", "fe80::/10")]
+HOST_KEYS = ("address", "endpoint", "port", "lan_subnets", "persistent_keepalive", "allow_public_subnets")
 
 
 class PlanError(ValueError):
@@ -30,172 +52,463 @@ def _as_list(value):
     return [value]
 
 
-def _endpoint(host, text, port):
-    """Normalize 'host', 'host:port', '[v6]:port' or a bare IPv6 address."""
-    try:
-        return _wg.join_endpoint(*_wg.split_endpoint(text, port))
-    except ValueError as exc:
-        raise PlanError("host %s: wireguard_endpoint %r: %s; write host[:port], IPv6 as [address]:port"
-                        % (host, text, exc))
+def _sort_prefixes(prefixes):
+    return sorted(set(prefixes), key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
+
+
+def host_settings(hostvars, interface):
+    """A host's settings for one network: `wireguard_interfaces[<if>].<key>`
+    wins over the flat `wireguard_<key>`. Returns (settings, variable names)."""
+    overrides = hostvars.get("wireguard_interfaces") or {}
+    if not isinstance(overrides, dict):
+        raise PlanError("wireguard_interfaces must be a mapping of interface name to settings")
+    per_net = overrides.get(interface) or {}
+    settings, names = {}, {}
+    for key in HOST_KEYS:
+        if key in per_net:
+            settings[key] = per_net[key]
+            names[key] = "wireguard_interfaces.%s.%s" % (interface, key)
+        else:
+            settings[key] = hostvars.get("wireguard_" + key)
+            names[key] = "wireguard_" + key
+    return settings, names
 
 
 class Member(object):
-    """One host of the network, read from its inventory variables."""
+    """One host (or unmanaged client) of a network, validated."""
 
-    def __init__(self, name, hostvars, network, ranges):
+    __slots__ = ("name", "port", "addresses", "lans", "endpoint", "keepalive", "prefixes", "client",
+                 "public_key", "names")
+
+    def __init__(self, name, settings, names, network, ranges, client=False):
         self.name = name
-        get = hostvars.get
-        port = get("wireguard_port", network.get("port", 51820))
+        self.client = client
+        self.names = names
+        port = settings.get("port")
+        port = network["port"] if port in (None, "") else port
         try:
             self.port = int(port)
         except (TypeError, ValueError):
             self.port = -1
         if not 1 <= self.port <= 65535:
-            raise PlanError("host %s: wireguard_port %r must be a number in 1-65535" % (name, port))
+            raise PlanError("host %s: %s %r must be a number in 1-65535" % (name, names["port"], port))
+
         self.addresses = []
-        raw = _as_list(get("wireguard_address"))
+        raw = _as_list(settings.get("address"))
         if not raw:
-            raise PlanError(
-                "host %s: wireguard_address is not set; give it a tunnel address inside %s"
-                % (name, ", ".join(str(r) for r in ranges)))
+            raise PlanError("host %s: %s is not set; give it a tunnel address inside %s"
+                            % (name, names["address"], ", ".join(str(r) for r in ranges)))
         for value in raw:
             try:
-                ip = ipaddress.ip_address(str(value).split("/", 1)[0])
+                ip = ipaddress.ip_address(str(value).split("/", 1)[0].strip())
             except ValueError:
-                raise PlanError("host %s: wireguard_address %r is not an IP address" % (name, value))
+                raise PlanError("host %s: %s %r is not an IP address" % (name, names["address"], value))
             net = next((r for r in ranges if r.version == ip.version and ip in r), None)
             if net is None:
-                raise PlanError(
-                    "host %s: wireguard_address %s is outside the network range %s"
-                    % (name, ip, ", ".join(str(r) for r in ranges)))
+                raise PlanError("host %s: %s %s is outside the network range %s of %s"
+                                % (name, names["address"], ip, ", ".join(str(r) for r in ranges),
+                                   network["interface"]))
             if ip in (net.network_address, net.broadcast_address) and net.num_addresses > 2:
-                raise PlanError("host %s: wireguard_address %s is the network or broadcast address of %s"
-                                % (name, ip, net))
+                raise PlanError("host %s: %s %s is the network or broadcast address of %s"
+                                % (name, names["address"], ip, net))
             self.addresses.append((ip, net))
-        self.lans = []
-        for value in _as_list(get("wireguard_lan_subnets")):
+
+        allowed_public = []
+        for value in _as_list(settings.get("allow_public_subnets")):
             try:
-                self.lans.append(ipaddress.ip_network(str(value), strict=False))
+                allowed_public.append(ipaddress.ip_network(str(value), strict=False))
             except ValueError:
-                raise PlanError("host %s: wireguard_lan_subnets entry %r is not a CIDR prefix" % (name, value))
-        endpoint = get("wireguard_endpoint")
-        self.endpoint = _endpoint(name, endpoint, self.port) if endpoint else None
-        keepalive = get("wireguard_persistent_keepalive", network.get("persistent_keepalive", 25))
+                raise PlanError("host %s: %s entry %r is not a CIDR prefix"
+                                % (name, names["allow_public_subnets"], value))
+        self.lans = []
+        for value in _as_list(settings.get("lan_subnets")):
+            try:
+                lan = ipaddress.ip_network(str(value).strip(), strict=False)
+            except ValueError:
+                raise PlanError("host %s: %s entry %r is not a CIDR prefix" % (name, names["lan_subnets"], value))
+            if lan.prefixlen == 0:
+                raise PlanError("host %s: %s entry %s would capture all traffic; use the network's egress "
+                                "setting for a full tunnel" % (name, names["lan_subnets"], lan))
+            private = any(lan.version == p.version and lan.subnet_of(p) for p in PRIVATE_RANGES)
+            allowed = any(lan.version == a.version and lan.subnet_of(a) for a in allowed_public)
+            if not private and not allowed:
+                raise PlanError(
+                    "host %s: %s entry %s is not a private range, so every peer would send that traffic to %s; "
+                    "if %s really routes it, add it to %s as well"
+                    % (name, names["lan_subnets"], lan, name, name, names["allow_public_subnets"]))
+            self.lans.append(lan)
+
+        endpoint = settings.get("endpoint")
+        if endpoint:
+            try:
+                self.endpoint = _wg.join_endpoint(*_wg.split_endpoint(endpoint, self.port))
+            except ValueError as exc:
+                raise PlanError("host %s: %s %r: %s; write host[:port], IPv6 as [address]:port"
+                                % (name, names["endpoint"], endpoint, exc))
+        else:
+            self.endpoint = None
+        keepalive = settings.get("persistent_keepalive")
+        keepalive = network["persistent_keepalive"] if keepalive in (None, "") else keepalive
         try:
             self.keepalive = int(keepalive or 0)
         except (TypeError, ValueError):
-            raise PlanError("host %s: wireguard_persistent_keepalive %r is not a number" % (name, keepalive))
-
-    def host_prefixes(self):
-        return [str(ipaddress.ip_network(ip)) for ip, _net in self.addresses]
+            self.keepalive = -1
+        if not 0 <= self.keepalive <= 65535:
+            raise PlanError("host %s: %s %r must be a number of seconds in 0-65535"
+                            % (name, names["persistent_keepalive"], keepalive))
+        self.prefixes = _sort_prefixes([str(ipaddress.ip_network(ip)) for ip, _n in self.addresses]
+                                       + [str(lan) for lan in self.lans])
+        self.public_key = None
 
     def interface_addresses(self):
         return ["%s/%d" % (ip, net.prefixlen) for ip, net in self.addresses]
 
+    def versions(self):
+        return set(ip.version for ip, _n in self.addresses)
 
-def _peer(member, key, allowed, endpoint, keepalive):
+
+def _resolve_hosts(value, groups, what):
+    """A group name or a list of host names -> list of host names."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        if value not in groups:
+            raise PlanError("%s: inventory group %r does not exist" % (what, value))
+        return list(groups[value])
+    return [str(v) for v in value]
+
+
+def normalize_network(interface, spec, groups, defaults=None):
+    """Fill a network definition's defaults and resolve its groups."""
+    defaults = defaults or {}
+    spec = dict(spec or {})
+    what = "network %s" % interface
+    if not isinstance(interface, str) or not re.match(r"^[A-Za-z0-9_=+.-]{1,15}$", interface):
+        raise PlanError("%s: the interface name must be 1-15 characters of letters, digits and _=+.-" % what)
+    topology = spec.get("topology") or defaults.get("topology") or "hub_and_spoke"
+    if topology not in TOPOLOGIES:
+        raise PlanError("%s: topology %r is not one of %s" % (what, topology, ", ".join(TOPOLOGIES)))
+    member_group = spec.get("members", defaults.get("members", "wireguard"))
+    hub_group = spec.get("hubs", defaults.get("hubs", "wireguard_hubs"))
+    members = list(dict.fromkeys(_resolve_hosts(member_group, groups, what + " members")))
+    if isinstance(hub_group, str) and hub_group not in groups:
+        hubs = []  # an absent hub group is only an error where hubs are needed
+    else:
+        hubs = [h for h in dict.fromkeys(_resolve_hosts(hub_group, groups, what + " hubs")) if h in members]
+    try:
+        ranges = [ipaddress.ip_network(str(r).strip()) for r in _as_list(spec.get("range", defaults.get("range")))]
+    except ValueError as exc:
+        raise PlanError("%s: range: %s" % (what, exc))
+    egress = spec.get("egress") or {}
     return {
-        "name": member.name,
-        "public_key": key,
-        "allowed_ips": sorted(set(allowed), key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p))),
-        "endpoint": endpoint,
-        "persistent_keepalive": keepalive,
+        "interface": interface,
+        "topology": topology,
+        "members": members,
+        "member_group": member_group if isinstance(member_group, str) else None,
+        "hubs": hubs,
+        "hub_group": hub_group if isinstance(hub_group, str) else None,
+        "ranges": ranges,
+        "port": spec.get("port", defaults.get("port", DEFAULT_PORT)),
+        "persistent_keepalive": spec.get("persistent_keepalive", defaults.get("persistent_keepalive",
+                                                                                DEFAULT_KEEPALIVE)),
+        "egress_gateway": egress.get("gateway"),
+        "egress_members": egress.get("members", "all"),
+        "clients": spec.get("clients") or {},
     }
 
 
-def plan_network(hostvars, network, public_keys, allow_missing_keys=False):
-    """Plan every member of a hub-and-spoke network.
+class NetworkPlan(object):
+    """The validated plan of one network."""
 
-    hostvars: mapping of host name to that host's variables.
-    network: dict(interface, ranges, members, hubs, port, persistent_keepalive).
-    public_keys: mapping of host name to its public key.
-    Returns {'hosts': {host: {...}}, 'missing_keys': [...]}.
-    """
-    interface = network.get("interface") or "wg0"
-    try:
-        ranges = [ipaddress.ip_network(str(r)) for r in _as_list(network.get("ranges"))]
-    except ValueError as exc:
-        raise PlanError("network %s: wireguard_network: %s" % (interface, exc))
-    if not ranges:
-        raise PlanError("network %s: wireguard_network is not set; give the tunnel range, e.g. 10.77.0.0/24"
-                        % interface)
-    names = list(dict.fromkeys(network.get("members") or []))
-    if not names:
-        raise PlanError("network %s: the member group %r has no hosts" % (interface, network.get("member_group")))
-    hub_names = [h for h in dict.fromkeys(network.get("hubs") or []) if h in names]
-    topology = network.get("topology") or HUB_AND_SPOKE
-    if topology != HUB_AND_SPOKE:
-        raise PlanError("network %s: topology %r is not supported; use %s" % (interface, topology, HUB_AND_SPOKE))
-    if not hub_names:
-        raise PlanError(
-            "network %s: no hub; put at least one host of group %r into group %r"
-            % (interface, network.get("member_group"), network.get("hub_group")))
+    def __init__(self, net, hostvars, public_keys, allow_missing_keys):
+        self.net = net
+        self.interface = net["interface"]
+        what = "network %s" % self.interface
+        if not net["ranges"]:
+            raise PlanError("%s: no address range; set range (wireguard_network), e.g. 10.77.0.0/24" % what)
+        if not net["members"]:
+            raise PlanError("%s: no members; the group %r has no hosts" % (what, net["member_group"]))
+        for name in net["members"]:
+            if name not in hostvars:
+                raise PlanError("%s: member %r is not an inventory host" % (what, name))
 
-    members = dict((n, Member(n, hostvars[n], network, ranges)) for n in names)
+        self.members = {}
+        for name in net["members"]:
+            settings, names = host_settings(hostvars[name], self.interface)
+            self.members[name] = Member(name, settings, names, net, net["ranges"])
+        self.clients = {}
+        for name, spec in sorted(net["clients"].items()):
+            if name in self.members:
+                raise PlanError("%s: client %r has the name of an inventory host" % (what, name))
+            spec = spec or {}
+            names = dict((k, "wireguard_networks.%s.clients.%s.%s" % (self.interface, name, k)) for k in HOST_KEYS)
+            settings = dict((k, spec.get(k)) for k in HOST_KEYS)
+            settings["persistent_keepalive"] = spec.get("persistent_keepalive", net["persistent_keepalive"])
+            client = Member(name, settings, names, net, net["ranges"], client=True)
+            client.public_key = spec.get("public_key") or None
+            if client.public_key and not _wg.is_valid_key(client.public_key):
+                raise PlanError("client %s: wireguard_networks.%s.clients.%s.public_key is not a valid WireGuard "
+                                "public key" % (name, self.interface, name))
+            self.clients[name] = client
+        self.hubs = list(net["hubs"])
+        self.hub_set = set(self.hubs)
+        self._check_unique()
+        self._check_reachability()
+        self._check_egress()
 
-    seen = {}
-    for m in members.values():
-        for ip, _net in m.addresses:
-            if ip in seen:
-                raise PlanError("host %s: wireguard_address %s is already used by host %s" % (m.name, ip, seen[ip]))
-            seen[ip] = m.name
-    lan_owner = []
-    for m in members.values():
-        for lan in m.lans:
-            for r in ranges:
-                if lan.version == r.version and lan.overlaps(r):
-                    raise PlanError("host %s: wireguard_lan_subnets %s overlaps the tunnel range %s" % (m.name, lan, r))
-            for other, other_lan in lan_owner:
-                if lan.version == other_lan.version and lan.overlaps(other_lan):
-                    raise PlanError(
-                        "host %s: wireguard_lan_subnets %s overlaps %s of host %s; each site LAN needs its own prefix"
-                        % (m.name, lan, other_lan, other))
-            lan_owner.append((m.name, lan))
-    for hub in hub_names:
-        if not members[hub].endpoint:
-            raise PlanError(
-                "host %s: a hub needs wireguard_endpoint (its public address or DNS name) so spokes can reach it"
-                % hub)
-
-    missing = [n for n in names if not public_keys.get(n)]
-    if missing and not allow_missing_keys:
-        raise PlanError(
-            "network %s: the public keys of %s are not known yet; run the play once against those hosts "
-            "(without --limit) so their keys are generated on them" % (interface, ", ".join(missing)))
-    for n in names:
-        if public_keys.get(n) and not _wg.is_valid_key(public_keys[n]):
-            raise PlanError("host %s: public key %r is not a valid WireGuard key" % (n, public_keys[n]))
-
-    primary = hub_names[0]
-    plans = {}
-    for name in names:
-        me = members[name]
-        peers = []
-        for other_name in names:
-            if other_name == name or not public_keys.get(other_name):
-                continue
-            other = members[other_name]
-            if name in hub_names:
-                # A hub reaches every member directly.
-                allowed = other.host_prefixes() + [str(n) for n in other.lans]
-            elif other_name not in hub_names:
-                continue  # spokes reach each other through the hub
-            elif other_name == primary:
-                # The primary hub carries the whole tunnel range and every LAN
-                # not served by a more specific peer.
-                allowed = [str(r) for r in ranges] + [
-                    str(lan) for n2 in names if n2 != name and (n2 == primary or n2 not in hub_names)
-                    for lan in members[n2].lans]
+        self.missing_keys = []
+        for name in net["members"]:
+            key = public_keys.get(name)
+            if key and not _wg.is_valid_key(key):
+                raise PlanError("host %s: public key %r of %s is not a valid WireGuard key" % (name, key, what))
+            if key:
+                self.members[name].public_key = key
             else:
-                allowed = other.host_prefixes() + [str(n) for n in other.lans]
-            keepalive = me.keepalive if (not me.endpoint and other.endpoint) else 0
-            peers.append(_peer(other, public_keys[other_name], allowed, other.endpoint, keepalive))
-        plans[name] = {
-            "interface": interface,
-            "role": "hub" if name in hub_names else "spoke",
-            "addresses": me.interface_addresses(),
-            "listen_port": me.port,
-            "peers": peers,
-            "forwarding": name in hub_names or bool(me.lans),
+                self.missing_keys.append(name)
+        if self.missing_keys and not allow_missing_keys:
+            raise PlanError(
+                "%s: the public keys of %s are not known yet; run the play once against those hosts "
+                "(without --limit) so their keys are generated on them" % (what, ", ".join(self.missing_keys)))
+        self.pending_clients = sorted(n for n, c in self.clients.items() if not c.public_key)
+
+    # ------------------------------------------------------------ validation
+    def _all(self):
+        return list(self.members.values()) + list(self.clients.values())
+
+    def _check_unique(self):
+        seen = {}
+        for m in self._all():
+            for ip, _net in m.addresses:
+                if ip in seen:
+                    raise PlanError("host %s: %s %s is already used by %s"
+                                    % (m.name, m.names["address"], ip, seen[ip]))
+                seen[ip] = m.name
+        owners = []
+        for m in self._all():
+            for lan in m.lans:
+                for r in self.net["ranges"]:
+                    if lan.version == r.version and lan.overlaps(r):
+                        raise PlanError("host %s: %s %s overlaps the tunnel range %s of %s"
+                                        % (m.name, m.names["lan_subnets"], lan, r, self.interface))
+                for other, other_lan in owners:
+                    if lan.version == other_lan.version and lan.overlaps(other_lan):
+                        raise PlanError("host %s: %s %s overlaps %s of host %s; each site LAN needs its own "
+                                        "prefix" % (m.name, m.names["lan_subnets"], lan, other_lan, other))
+                owners.append((m.name, lan))
+
+    def _check_reachability(self):
+        topology = self.net["topology"]
+        what = "network %s" % self.interface
+        if topology in ("hub_and_spoke", "hybrid") or self.clients:
+            if not self.hubs:
+                raise PlanError(
+                    "%s: no hub; %s needs at least one member of group %r in group %r"
+                    % (what, "topology " + topology if topology != "mesh" else "an unmanaged client",
+                       self.net["member_group"], self.net["hub_group"]))
+            for hub in self.hubs:
+                if not self.members[hub].endpoint:
+                    raise PlanError("host %s: a hub of %s needs %s (its public address or DNS name) so the hosts "
+                                    "behind NAT can reach it" % (hub, self.interface,
+                                                                 self.members[hub].names["endpoint"]))
+        if topology == "mesh":
+            nat = [n for n in self.net["members"] if not self.members[n].endpoint]
+            if len(nat) > 1:
+                raise PlanError(
+                    "%s: hosts %s and %s are both behind NAT (no wireguard_endpoint), so in a mesh they cannot "
+                    "reach each other; give one of them an endpoint, or use topology hybrid with a hub to relay"
+                    % (what, nat[0], nat[1]))
+
+    def _check_egress(self):
+        gw = self.net["egress_gateway"]
+        self.egress_members = set()
+        if not gw:
+            return
+        what = "network %s" % self.interface
+        if gw not in self.members:
+            raise PlanError("%s: egress gateway %r is not a member" % (what, gw))
+        members = self.net["egress_members"]
+        if members == "all":
+            members = [n for n in self.net["members"] if n != gw]
+        for name in members:
+            if name not in self.members:
+                raise PlanError("%s: egress member %r is not a member" % (what, name))
+            if name == gw:
+                raise PlanError("%s: host %s cannot send its full tunnel through itself" % (what, name))
+            if gw not in self.direct(name):
+                raise PlanError("%s: host %s does not peer directly with egress gateway %s in topology %s; "
+                                "make the gateway a hub" % (what, name, gw, self.net["topology"]))
+        self.egress_members = set(members)
+
+    def to_dict(self):
+        """The plan as plain data: member data once, no per-pair entries."""
+        def member(m):
+            return {"addresses": m.interface_addresses(), "prefixes": m.prefixes,
+                    "lans": [str(lan) for lan in m.lans], "endpoint": m.endpoint, "keepalive": m.keepalive,
+                    "port": m.port, "versions": sorted(m.versions()), "public_key": m.public_key}
+        net = self.net
+        return {
+            "interface": self.interface,
+            "topology": net["topology"],
+            "ranges": [str(r) for r in net["ranges"]],
+            "order": list(net["members"]),
+            "hubs": self.hubs,
+            "egress_gateway": net["egress_gateway"],
+            "egress_members": sorted(self.egress_members),
+            "members": dict((n, member(m)) for n, m in self.members.items()),
+            "clients": dict((n, member(c)) for n, c in self.clients.items()),
+            "missing_keys": self.missing_keys,
+            "pending_clients": self.pending_clients,
         }
-    return {"hosts": plans, "missing_keys": missing}
+
+    def direct(self, name):
+        return direct_peers(self._reach, name)
+
+    @property
+    def _reach(self):
+        """The subset of to_dict() that direct_peers() needs, during validation."""
+        return {"topology": self.net["topology"], "order": self.net["members"], "hubs": self.hubs,
+                "members": dict((n, {"endpoint": m.endpoint}) for n, m in self.members.items())}
+
+
+# ---------------------------------------------------------------- expansion
+def direct_peers(net, name):
+    """Names of the members a host peers with directly."""
+    if net["topology"] == "mesh" or name in net["hubs"]:
+        return [n for n in net["order"] if n != name]
+    if net["topology"] == "hub_and_spoke" or not net["members"][name]["endpoint"]:
+        return [h for h in net["hubs"] if h != name]
+    # hybrid, a reachable member that is not a hub: every other reachable member
+    return [n for n in net["order"] if n != name and net["members"][n]["endpoint"]]
+
+
+def relay_for(net, name, direct):
+    """The hub that carries traffic for members not peered directly, if any."""
+    if len(direct) + 1 >= len(net["order"]) and not net["clients"]:
+        return None
+    return next((h for h in net["hubs"] if h in direct), None)
+
+
+def forwards(net, name):
+    """Whether a host must forward packets: it routes a LAN, is the egress
+    gateway, or is a hub that others reach each other through."""
+    if net["members"][name]["lans"] or name == net["egress_gateway"]:
+        return True
+    return name in net["hubs"] and (net["topology"] != "mesh" or bool(net["clients"]))
+
+
+def host_plan(net, name):
+    """Interface settings and the full peer list of one member of a planned network."""
+    me = net["members"][name]
+    members = net["members"]
+    direct = direct_peers(net, name)
+    direct_set = set(direct)
+    relay = relay_for(net, name, direct)
+    relay_extra = []
+    if relay:
+        relay_extra = list(net["ranges"]) + [
+            lan for n in net["order"] if n != name and n not in direct_set for lan in members[n]["lans"]] + [
+            lan for c in net["clients"].values() for lan in c["lans"]]
+    gateway = net["egress_gateway"]
+    egress = []
+    if gateway and name in net["egress_members"]:
+        egress = [p for v, p in ((4, "0.0.0.0/0"), (6, "::/0")) if v in me["versions"]]
+    behind_nat = not me["endpoint"]
+    peers = []
+    for n in direct:
+        other = members[n]
+        if not other["public_key"]:
+            continue
+        allowed = other["prefixes"]
+        if n == relay:
+            # The relay's own addresses lie inside the ranges it carries.
+            allowed = _sort_prefixes(other["lans"] + relay_extra + (egress if n == gateway else []))
+        elif n == gateway and egress:
+            allowed = _sort_prefixes(allowed + egress)
+        peers.append({
+            "name": n,
+            "public_key": other["public_key"],
+            "allowed_ips": list(allowed),
+            "endpoint": other["endpoint"],
+            "persistent_keepalive": me["keepalive"] if behind_nat and other["endpoint"] else 0,
+        })
+    if name in net["hubs"]:
+        for c_name, c in sorted(net["clients"].items()):
+            if c["public_key"]:
+                peers.append({"name": c_name, "public_key": c["public_key"], "allowed_ips": list(c["prefixes"]),
+                              "endpoint": c["endpoint"], "persistent_keepalive": 0})
+    if name in net["hubs"]:
+        role = "hub"
+    else:
+        role = "member" if net["topology"] == "mesh" else "spoke"
+    return {
+        "interface": net["interface"],
+        "role": role,
+        "addresses": me["addresses"],
+        "listen_port": me["port"],
+        "peers": peers,
+        "forwarding": forwards(net, name),
+        "ipv6": 6 in me["versions"],
+    }
+
+
+def member_interfaces(networks, groups, host, defaults=None):
+    """Interfaces of the networks a host is a member of (before keys exist)."""
+    result = []
+    for interface in sorted(networks or {}):
+        spec = networks[interface] or {}
+        members = _resolve_hosts(spec.get("members", (defaults or {}).get("members", "wireguard")), groups,
+                                 "network %s members" % interface)
+        if host in members:
+            result.append(interface)
+    return result
+
+
+def collect_public_keys(registered, stored=None):
+    """interface -> host -> public key, from the stored keys updated with this
+    run's wg_key results (host -> registered loop result)."""
+    keys = dict((i, dict(h)) for i, h in (stored or {}).items() if isinstance(h, dict))
+    for host, result in (registered or {}).items():
+        for item in (result or {}).get("results", []):
+            if item.get("public_key") and not item.get("failed"):
+                keys.setdefault(item["item"], {})[host] = item["public_key"]
+    return keys
+
+
+def host_interfaces(plan, host):
+    """Every interface plan of one host, from the data plan_networks returned."""
+    return [host_plan(net, host) for _i, net in sorted(plan["networks"].items()) if host in net["members"]]
+
+
+def host_routes(plan, host):
+    """Interface -> prefixes routed through it on this host (as wg-quick would)."""
+    return dict((p["interface"], _wg.wanted_routes(p["addresses"], p["peers"])) for p in host_interfaces(plan, host))
+
+
+def _check_ports(networks):
+    seen = {}
+    for net in networks.values():
+        for name, m in net.members.items():
+            other = seen.get((name, m.port))
+            if other:
+                raise PlanError("host %s: networks %s and %s both listen on UDP port %d; give one of them another "
+                                "port (wireguard_interfaces.%s.port)" % (name, other, net.interface, m.port,
+                                                                        net.interface))
+            seen[(name, m.port)] = net.interface
+
+
+def plan_networks(hostvars, networks, groups, public_keys, allow_missing_keys=False, defaults=None):
+    """Validate every network and return the plan as plain data.
+
+    hostvars: host name -> variables; networks: interface -> definition (see
+    normalize_network); groups: inventory group -> host names; public_keys:
+    interface -> host -> public key.
+    """
+    if not isinstance(networks, dict) or not networks:
+        raise PlanError("wireguard_networks must map interface names to network definitions")
+    planned = {}
+    for interface in sorted(networks):
+        net = normalize_network(interface, networks[interface], groups, defaults)
+        planned[interface] = NetworkPlan(net, hostvars, (public_keys or {}).get(interface) or {},
+                                         allow_missing_keys)
+    _check_ports(planned)
+    return {"networks": dict((i, n.to_dict()) for i, n in planned.items())}

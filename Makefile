@@ -63,7 +63,7 @@ lab-up: deps image
 
 lab-destroy: .lab/apt.stamp venv
 	$(PY) lab/lab.py down lab/topology.yml
-	rm -rf lab/inventory/wireguard_public_keys
+	rm -f lab/inventory/wireguard_public_keys.yml
 
 # ---------------------------------------------------------------- tests
 test: deps image units sanity lint molecule

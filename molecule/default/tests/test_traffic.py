@@ -97,13 +97,13 @@ def test_check_mode_then_add_peer_without_loss():
     laptop = container("laptop")
     hub = container("hub")
     router_addr = INV.address("router")
-    peers_before = labkit.podman(hub, "wg", "show", "wg0", "peers").stdout.split()
+    peers_before = sorted(labkit.podman(hub, "wg", "show", "wg0", "peers").stdout.split())
 
     rc, check_out, changed = playbook("-i", ADD_SPOKE3, "--check", "--diff", "-vvv")
     assert rc == 0, check_out[-3000:]
     assert changed.get("spoke3", 0) > 0, "check mode should report spoke3 would get a key and an interface"
-    assert "keys of spoke3 do not exist yet" in " ".join(check_out.split())
-    assert labkit.podman(hub, "wg", "show", "wg0", "peers").stdout.split() == peers_before, \
+    assert re.search(r"the keys of spoke3 \(wg0\) do not exist yet", " ".join(check_out.split()))
+    assert sorted(labkit.podman(hub, "wg", "show", "wg0", "peers").stdout.split()) == peers_before, \
         "check mode changed the live hub"
     assert labkit.podman(container("spoke3"), "test", "-e", "/etc/wireguard/wg0.key").returncode != 0, \
         "check mode wrote a key on spoke3"
@@ -167,3 +167,32 @@ def test_restart_restores_tunnel():
             if ok:
                 break
         assert ok, "%s -> %s after router restart: loss %s" % (src, dst, loss)
+
+
+def test_limit_keeps_every_peer():
+    """--limit to one spoke keeps its hub peer (keys of hosts outside the
+    limit come from the recorded public keys) and changes nothing."""
+    laptop = container("laptop")
+    before = labkit.podman(laptop, "wg", "show", "wg0", "allowed-ips", check=True).stdout
+    rc, out, changed = playbook("-i", ADD_SPOKE3, "--limit", "laptop")
+    assert rc == 0, out[-3000:]
+    assert changed == {"laptop": 0}, changed
+    assert labkit.podman(laptop, "wg", "show", "wg0", "allowed-ips", check=True).stdout == before
+
+
+def test_limit_with_unknown_keys_fails_naming_hosts():
+    """Without recorded keys, a --limit run cannot know the hub's and the
+    router's keys: it fails on the controller and says which hosts to run."""
+    keys = os.path.join(SCENARIO, "inventory", "wireguard_public_keys.yml")
+    aside = keys + ".aside"
+    os.rename(keys, aside)
+    try:
+        rc, out, _changed = playbook("-i", ADD_SPOKE3, "--limit", "laptop")
+    finally:
+        os.rename(aside, keys)
+    flat = " ".join(out.split())
+    assert rc != 0
+    m = re.search(r"the public keys of ([\w, ]+) are not known yet", flat)
+    assert m, flat[-2000:]
+    assert sorted(m.group(1).split(", ")) == ["hub", "router", "spoke3"]
+    assert "run the play once against those hosts" in flat

@@ -6,7 +6,9 @@
 interface plus its boot-time wg-quick config.
 
 The interface is never restarted once it exists: differences are applied with
-`wg set`, `ip address`, `ip link` and `ip route`.
+`wg set`, `ip address`, `ip link`, `ip route` and, for peers with a /0 in
+their AllowedIPs, the policy rules wg-quick would add (`ip rule`, a route in
+the table named by the fwmark, `sysctl net.ipv4.conf.all.src_valid_mark`).
 """
 
 from __future__ import annotations
@@ -103,6 +105,52 @@ class WireGuardInterface(object):
                     dst = "0.0.0.0/0" if family == "-4" else "::/0"
                 routes.append(_wg.normalize_prefix(dst))
         return sorted(set(routes))
+
+    def _read_json(self, argv, missing=None):
+        """Run a read-only `ip -j` command. A failure whose message contains
+        `missing` (or any failure, when missing is True) reads as empty: a table
+        or IP family the kernel does not have."""
+        rc, out, err = self.run(argv, check=False)
+        if rc != 0:
+            if missing is True or (missing and missing in err):
+                return "[]"
+            raise WireGuardInterfaceError("%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()))
+        return out or "[]"
+
+    def read_policy(self, tables, families):
+        """Policy rules of both IP versions, the routes of the given tables and,
+        for an IPv4 /0, src_valid_mark: what wg-quick's add_default sets up.
+
+        `ip -4 route show table <t>` fails for a table never used
+        ("FIB table does not exist"): that is an empty table."""
+        rules, table_routes = {}, {}
+        for version in (4, 6):
+            fam = "-%d" % version
+            # Without a /0 of this version a host without it (ipv6.disable=1) is fine.
+            text = self._read_json(["ip", "-j", fam, "rule", "show"], missing=version not in families)
+            rules[version] = _wg.parse_rules(text)
+            for table in tables:
+                text = self._read_json(["ip", "-j", fam, "route", "show", "table", str(table)],
+                                       missing=True if version not in families else "FIB table does not exist")
+                table_routes[(version, table)] = _wg.parse_table_routes(text, version)
+        src_valid_mark = None
+        if 4 in families:
+            _rc, out, _err = self.run(["sysctl", "-n", _wg.SRC_VALID_MARK], check=False)
+            src_valid_mark = out.strip()
+        return rules, table_routes, src_valid_mark
+
+    def plan_policy(self, families, fwmark, live_fwmark, live_families):
+        """(remove, add) argv lists for the /0 policy routing; see _wg.plan_full_tunnel."""
+        if not (families or live_fwmark or live_families):
+            return [], []  # no full tunnel wanted and no trace of a former one: nothing to read
+        table = _wg.full_tunnel_table(fwmark)
+        tables = _wg.full_tunnel_tables(table, live_fwmark)
+        rules, table_routes, src_valid_mark = self.read_policy(tables, families)
+        try:
+            return _wg.plan_full_tunnel(self.name, families, table, live_fwmark, rules, table_routes,
+                                        src_valid_mark)
+        except ValueError as exc:
+            raise WireGuardInterfaceError("%s: %s" % (self.name, exc))
 
     def read_live(self):
         link = self.read_link()
@@ -233,7 +281,8 @@ class WireGuardInterface(object):
         iface, peers, psks, config = self.wanted()
         live = self.read_live()
         impl = self.implementation(live)
-        before = self._summary_live(live, peers)
+        fwmark = self._wanted_fwmark(iface, peers, live)
+        before = self._summary_live(live, peers, fwmark)
         changed = False
         systemd = self._systemd()
 
@@ -260,13 +309,13 @@ class WireGuardInterface(object):
                         "public_key": None, "listen_port": None, "fwmark": None, "peers": {}}
 
         if created and systemd and self.check_mode:
-            pass  # wg-quick would configure it all from the config file
+            pass  # wg-quick would configure it all from the config file, /0 policy routing included
         elif self._reconcile(iface, peers, psks, live):
             changed = True
         if systemd and self._ensure_enabled():
             changed = True
 
-        after = _wg.summarize(iface, peers)
+        after = _wg.summarize(dict(iface, fwmark=fwmark), peers)
         plan = self.peer_plan
         if created:
             plan = {"add": peers, "remove": [], "change": []}
@@ -284,14 +333,38 @@ class WireGuardInterface(object):
                      "before_header": "%s (live)" % self.name, "after_header": "%s (wanted)" % self.name},
         }
 
+    def _wanted_fwmark(self, iface, peers, live):
+        """The fwmark to compare with the live one (None: leave it alone).
+
+        The boot config carries FwMark only when the option is set; wg-quick
+        then marks the interface itself when a peer has a /0, so a live run
+        does the same rather than flap between runs or differ after a boot.
+        """
+        if not self.p.get("manage_routes", True):
+            return iface.get("fwmark")
+        live_fwmark = live.get("fwmark") if live else None
+        return _wg.effective_fwmark(iface.get("fwmark"), _wg.default_route_families(peers), live_fwmark)
+
     def _reconcile(self, iface, peers, psks, live):
         changed = False
+        manage_routes = self.p.get("manage_routes", True)
+        fwmark = self._wanted_fwmark(iface, peers, live)
+
+        policy_remove, policy_add = [], []
+        if manage_routes:
+            live_families = _wg.default_route_families(list(live["peers"].values()))
+            policy_remove, policy_add = self.plan_policy(
+                _wg.default_route_families(peers), iface.get("fwmark"), live.get("fwmark"), live_families)
+        # Rules of a /0 going away go first, while WireGuard still marks its
+        # own packets; rules of a new /0 come after the `wg set` that marks them.
+        for argv in policy_remove:
+            self._do(argv)
 
         def psk_matches(key, _path):
             return live["peers"][key]["preshared_key"] == psks.get(key)
 
         peer_plan = self.peer_plan = _wg.plan_peers(peers, live["peers"], psk_matches, self._resolve)
-        iface_changes = _wg.plan_interface(iface, live)
+        iface_changes = _wg.plan_interface(dict(iface, fwmark=fwmark), live)
         argv = _wg.wg_set_args(self.name, iface_changes, peer_plan, self.key_path)
         if argv:
             self._do(argv)
@@ -319,9 +392,11 @@ class WireGuardInterface(object):
             for route in add:
                 self._do(["ip", "route", "add", route, "dev", self.name])
             changed = changed or bool(add or remove)
-        return changed
+        for argv in policy_add:
+            self._do(argv)
+        return changed or bool(policy_remove or policy_add)
 
-    def _summary_live(self, live, wanted_peers):
+    def _summary_live(self, live, wanted_peers, fwmark=None):
         """Live state in the same secret-free form as the wanted summary.
 
         A live endpoint is shown as the wanted spelling when it matches, and
@@ -353,11 +428,24 @@ class WireGuardInterface(object):
             # Shown only where wanted, as the plan compares only those.
             "listen_port": live["listen_port"] if self.p.get("listen_port") else None,
             "mtu": live["mtu"] if self.p.get("mtu") else None,
-            "fwmark": live["fwmark"] if self.p.get("fwmark") is not None else None,
+            "fwmark": live["fwmark"] if fwmark is not None else None,
         }
         return _wg.summarize(iface, peers)
 
     # ------------------------------------------------------------ absent
+    def _full_tunnel_rules_to_drop(self):
+        """The policy rules a live /0 left, removed before `ip link del` as
+        `wg-quick down` does (the table route goes with the link)."""
+        rc, out, _err = self.run(["wg", "show", self.name, "dump"], check=False)
+        if rc != 0:
+            return []
+        iface, peers = _wg.parse_dump(out)
+        families = _wg.default_route_families(list(peers.values()))
+        if not (iface["fwmark"] and families):
+            return []
+        remove, _add = self.plan_policy([], iface["fwmark"], iface["fwmark"], families)
+        return [argv for argv in remove if argv[2] == "rule"]
+
     def absent(self):
         changed = False
         link = self.read_link()
@@ -377,6 +465,8 @@ class WireGuardInterface(object):
                 self._do(["systemctl", "daemon-reload"])
                 changed = True
         if link is not None:
+            for argv in self._full_tunnel_rules_to_drop():
+                self._do(argv)
             self._do(["ip", "link", "del", "dev", self.name])
             changed = True
         if self._remove_file(self.config_path):

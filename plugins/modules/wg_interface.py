@@ -11,10 +11,11 @@ module: wg_interface
 short_description: Reconcile a live WireGuard interface and its boot-time config without restarting it
 version_added: 0.1.0
 description:
-  - Reads the live state of a WireGuard interface (C(wg show <if> dump), C(ip -j address), C(ip -j route)) and
-    changes only what differs from the wanted state. Peers are added, changed and removed with one C(wg set);
-    addresses, MTU, link state and the routes of AllowedIPs are fixed with C(ip). A working interface is never
-    restarted, so tunnels carry traffic throughout.
+  - Reads the live state of a WireGuard interface (C(wg show <if> dump), C(ip -j address), C(ip -j route) and, for
+    a full tunnel, C(ip -j rule)) and changes only what differs from the wanted state. Peers are added, changed and
+    removed with one C(wg set); addresses, MTU, link state, the routes of AllowedIPs and the policy routing of a
+    V(0.0.0.0/0) or V(::/0) peer are fixed with C(ip). A working interface is never restarted, so tunnels carry
+    traffic throughout.
   - Creates the interface when it is missing. With systemd this is done by starting C(wg-quick@<name>) from the
     config the module has just written; otherwise with C(ip link add type wireguard) or, where the kernel has no
     WireGuard, the userspace C(wireguard-go).
@@ -52,7 +53,14 @@ options:
     description: Interface MTU. Unset leaves the MTU as it is (wg-quick picks one at boot).
     type: int
   fwmark:
-    description: Firewall mark for outgoing WireGuard packets; V(0) turns it off.
+    description:
+      - Firewall mark for outgoing WireGuard packets; V(0) turns it off.
+      - When a peer has a V(0.0.0.0/0) or V(::/0) in O(peers[].allowed_ips) (and O(manage_routes) is on), the mark
+        is also the number of the routing table for that default route, as with wg-quick. Unset (or V(0)), the
+        interface is then marked V(51820) live, just as wg-quick marks it at boot; the config file carries
+        C(FwMark) only when this option is set.
+      - Unset and without such a peer, a live mark of V(51820) (left by a former full tunnel) is turned off, as
+        a boot would; any other live mark is left alone.
     type: int
   peers:
     description: The complete list of peers. Live peers that are not listed are removed.
@@ -93,9 +101,20 @@ options:
     default: auto
   manage_routes:
     description:
-      - Add a route through the interface for every AllowedIPs prefix outside the interface's own networks, as
-        wg-quick does, and remove routes through it that no peer's AllowedIPs covers. Default routes (/0) are not
-        added.
+      - Add a route through the interface to the main table for every AllowedIPs prefix outside the interface's own
+        networks, as wg-quick does, and remove routes through it that no peer's AllowedIPs covers.
+      - For a peer with V(0.0.0.0/0) or V(::/0) (a full tunnel), set up the policy routing wg-quick's boot would
+        instead of a main-table default route. With table I(T) = O(fwmark), or V(51820) when unset, the module runs
+        C(wg set <name> fwmark T), C(ip -4 route add 0.0.0.0/0 dev <name> table T),
+        C(ip -4 rule add not fwmark T table T), C(ip -4 rule add table main suppress_prefixlength 0) and
+        C(sysctl -q net.ipv4.conf.all.src_valid_mark=1), and the same with C(-6) for V(::/0) (without the sysctl),
+        each only when missing. Everything but WireGuard's own marked packets then leaves through the tunnel, while
+        the more specific routes of the main table (local networks, the management connection) still win.
+      - When no peer has the /0 any more, the two rules, the table's default route through this interface and the
+        mark are removed again. The suppress rule stays as long as another full tunnel's mark rule needs it. Rules
+        and tables of other interfaces are never touched; a table that already holds another interface's routes is
+        refused with a request to set O(fwmark).
+      - V(false) leaves routes, rules and the mark alone (wg-quick still sets them up at boot).
     type: bool
     default: true
   boot:
@@ -120,6 +139,13 @@ requirements:
   - the WireGuard kernel module or C(wireguard-go)
 notes:
   - Linux only. OpenWrt routers are handled through UCI by the collection's OpenWrt support.
+  - "Full tunnel: a peer with O(peers[].allowed_ips=[0.0.0.0/0]) (and/or V(::/0)) carries all traffic of the host
+    that has no more specific route. The live run and a boot through C(wg-quick@<name>) leave the same routes, rules
+    and mark, so the next run after a reboot reports no change. wg-quick additionally installs raw-table rules
+    (nftables table C(wg-quick-<name>)) that drop spoofed packets to the tunnel addresses; the live run does not,
+    so they appear at the next C(wg-quick up). Forwarding and NAT on the gateway peer are not this module's job."
+  - When the interface is created through systemd, wg-quick sets up the full tunnel itself and the module only
+    checks the result.
 seealso:
   - module: wgnet.wireguard.wg_key
 """
@@ -147,6 +173,17 @@ EXAMPLES = r"""
         public_key: HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=
         allowed_ips: [10.77.0.0/24, 172.18.3.0/24]
         endpoint: hub.example.net:51820
+        persistent_keepalive: 25
+
+- name: A client sending all its traffic through the gateway (full tunnel)
+  wgnet.wireguard.wg_interface:
+    name: wg0
+    addresses: [10.77.0.11/24]
+    peers:
+      - name: gateway
+        public_key: HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=
+        allowed_ips: [0.0.0.0/0, "::/0"]
+        endpoint: gw.example.net:51820
         persistent_keepalive: 25
 
 - name: Remove the interface

@@ -5,7 +5,8 @@
 """A fake Linux host for WireGuardInterface: the `run` callable it is given.
 
 It keeps a small model of one interface (link, addresses, wg state, routes,
-the wg-quick@ unit) and answers the read commands the backend issues
+the wg-quick@ unit), the policy rules and numbered routing tables wg-quick
+uses for a /0 peer and the src_valid_mark sysctl, and answers the read commands the backend issues
 (`ip -j ... show`, `wg show <if> dump`, `systemctl is-enabled`, ...). Mutating
 commands change the model the way the real tools would, so a second run shows
 whether the first one converged. Every argv is recorded; any argv or env that
@@ -25,7 +26,14 @@ READ_ONLY = (
     ("systemctl", "is-enabled"),
     ("systemctl", "is-active"),
     ("modprobe",),
+    ("sysctl", "-n"),
 )
+DEFAULT_RULES = {
+    4: [{"priority": 0, "table": "local"}, {"priority": 32766, "table": "main"},
+        {"priority": 32767, "table": "default"}],
+    6: [{"priority": 0, "table": "local"}, {"priority": 32766, "table": "main"}],
+}
+SRC_VALID_MARK = "net.ipv4.conf.all.src_valid_mark"
 
 
 class CommandFailed(Exception):
@@ -43,6 +51,11 @@ class FakeHost(object):
         self.link = None
         self.wg = None
         self.routes = set()               # non-kernel routes on the device, normalized
+        self.rules = {}                   # version -> [rule dicts], as `ip rule` keeps them
+        self.tables = set()               # (table, prefix, dev): routes in numbered tables
+        self.fib_tables = set()           # IPv4 tables that exist (shown without an error)
+        self.sysctl = {}
+        self.reset_policy()
         self.enabled = False
         self.active = False
         self.loaded_dropin = None         # drop-in content systemd last loaded
@@ -71,6 +84,60 @@ class FakeHost(object):
 
     def add_routes(self, *routes):
         self.routes.update(_wg.normalize_prefix(r) for r in routes)
+        return self
+
+    def reset_policy(self):
+        """Kernel defaults: three IPv4 rules, two IPv6 rules, src_valid_mark 0."""
+        self.rules = dict((v, [dict(r) for r in rs]) for v, rs in DEFAULT_RULES.items())
+        self.tables = set()
+        self.fib_tables = set()
+        self.sysctl = {SRC_VALID_MARK: "0"}
+        return self
+
+    def add_rule(self, version, table, priority=None, invert=False, fwmark=None, suppress_prefixlen=None,
+                 **other):
+        """`ip rule add`: without a priority the kernel takes the one of the
+        second rule minus one, which puts the new rule ahead of all but local."""
+        rules = self.rules[version]
+        if priority is None:
+            priority = rules[1]["priority"] - 1 if len(rules) > 1 and rules[1]["priority"] else 0
+        rule = {"priority": priority, "table": str(table)}
+        if invert:
+            rule["not"] = True
+        if fwmark is not None:
+            rule["fwmark"] = fwmark
+        if suppress_prefixlen is not None:
+            rule["suppress_prefixlen"] = suppress_prefixlen
+        rule.update(other)
+        rules.append(rule)
+        # the kernel keeps rules by priority; a new one goes before equal ones
+        rules.sort(key=lambda r: (r["priority"], r is not rule))
+        return self
+
+    def add_table_route(self, table, prefix, dev=None):
+        self.tables.add((int(table), _wg.normalize_prefix(prefix), dev or self.name))
+        if ipaddress.ip_network(prefix).version == 4:
+            self.fib_tables.add(int(table))
+        return self
+
+    def policy_state(self):
+        """Everything a /0 touches, for comparing a live run with a boot."""
+        return {
+            "rules": dict((v, sorted(json.dumps(r, sort_keys=True) for r in rs)) for v, rs in self.rules.items()),
+            "tables": sorted(self.tables),
+            "sysctl": dict(self.sysctl),
+            "fwmark": self.wg["fwmark"] if self.wg else None,
+        }
+
+    def reboot(self):
+        """Power cycle: links, rules, tables and sysctls are gone; an enabled
+        wg-quick@ unit brings the interface up again from its config."""
+        self._down()
+        self.active = False
+        self.reset_policy()
+        if self.enabled:
+            self._wg_quick_up()
+            self.active = True
         return self
 
     # ------------------------------------------------------------ views
@@ -113,8 +180,25 @@ class FakeHost(object):
         if argv == ["ip", "-j", "-d", "address", "show", "dev", n]:
             return self._ip_addr_json()
         if argv[:3] == ["ip", "-j", "-4"] or argv[:3] == ["ip", "-j", "-6"]:
+            version = 4 if argv[2] == "-4" else 6
+            if argv[3:] == ["rule", "show"]:
+                return 0, json.dumps([self._rule_json(r) for r in self.rules[version]]), ""
+            if argv[3:6] == ["route", "show", "table"] and len(argv) == 7:
+                return self._ip_table_json(version, int(argv[6]))
             assert argv[3:] == ["route", "show", "dev", n, "table", "main"], argv
-            return self._ip_route_json(4 if argv[2] == "-4" else 6)
+            return self._ip_route_json(version)
+        if argv[:2] in (["ip", "-4"], ["ip", "-6"]):
+            return self._ip_family(4 if argv[1] == "-4" else 6, argv[2:])
+        if argv[:2] == ["sysctl", "-n"] and len(argv) == 3:
+            if argv[2] not in self.sysctl:
+                raise CommandFailed("sysctl: cannot stat /proc/sys/%s: No such file or directory"
+                                    % argv[2].replace(".", "/"))
+            return 0, self.sysctl[argv[2]] + "\n", ""
+        if argv[:2] == ["sysctl", "-q"] and len(argv) == 3:
+            key, _sep, value = argv[2].partition("=")
+            assert key in self.sysctl, argv
+            self.sysctl[key] = value
+            return 0, "", ""
         if argv == ["wg", "show", n, "dump"]:
             return self._wg_dump()
         if argv[:2] == ["wg", "set"]:
@@ -213,6 +297,37 @@ class FakeHost(object):
             rows.append({"dst": dst, "scope": "link", "flags": []})
         if version == 6 and self.link["up"]:
             rows.append({"dst": "fe80::/64", "protocol": "kernel", "metric": 256, "flags": [], "pref": "medium"})
+        return 0, json.dumps(rows), ""
+
+    @staticmethod
+    def _rule_json(rule):
+        """A rule as `ip -j rule show` prints it (key order as iproute2 6.1)."""
+        out = {"priority": rule["priority"]}
+        if "not" in rule:
+            out["not"] = None
+        out["src"] = "all"
+        for key, value in rule.items():
+            if key in ("priority", "not", "table", "suppress_prefixlen"):
+                continue
+            out[key] = "0x%x" % value if key == "fwmark" and isinstance(value, int) else value
+        out["table"] = rule["table"]
+        if rule.get("suppress_prefixlen") is not None:
+            out["suppress_prefixlen"] = rule["suppress_prefixlen"]
+        return out
+
+    def _ip_table_json(self, version, table):
+        if version == 4 and table not in self.fib_tables:
+            # iproute2 has printed the opening bracket when the kernel says no
+            return 2, "[", "Error: ipv4: FIB table does not exist.\nDump terminated\n"
+        rows = []
+        for t, prefix, dev in sorted(self.tables):
+            net = ipaddress.ip_network(prefix)
+            if t != table or net.version != version:
+                continue
+            row = {"dst": "default" if net.prefixlen == 0 else str(net), "dev": dev, "scope": "link", "flags": []}
+            if version == 6:
+                row.update({"metric": 1024, "pref": "medium"})
+            rows.append(row)
         return 0, json.dumps(rows), ""
 
     def _wg_dump(self):
@@ -337,6 +452,62 @@ class FakeHost(object):
             raise AssertionError("unexpected ip route %s" % verb)
         return 0, "", ""
 
+    def _ip_family(self, version, args):
+        """`ip -4|-6 rule add|del ...` and `ip -4|-6 route add|del P dev D table T`."""
+        if args[:1] == ["route"]:
+            assert len(args) == 7 and args[3] == "dev" and args[5] == "table", args
+            verb, prefix, dev, table = args[1], _wg.normalize_prefix(args[2]), args[4], int(args[6])
+            assert ipaddress.ip_network(prefix).version == version, args
+            entry = (table, prefix, dev)
+            if verb == "add":
+                if dev != self.name or self.link is None:
+                    raise CommandFailed('Cannot find device "%s"' % dev)
+                if any(t == table and p == prefix for t, p, _d in self.tables):
+                    raise CommandFailed("RTNETLINK answers: File exists")
+                self.add_table_route(table, prefix, dev)
+            elif verb == "del":
+                if entry not in self.tables:
+                    raise CommandFailed("RTNETLINK answers: No such process")
+                self.tables.remove(entry)
+            else:
+                raise AssertionError("unexpected ip route %r" % args)
+            return 0, "", ""
+        assert args[:1] == ["rule"] and args[1] in ("add", "del"), args
+        verb, words = args[1], args[2:]
+        spec = {"priority": None, "invert": False, "fwmark": None, "suppress_prefixlen": None, "table": None}
+        i = 0
+        while i < len(words):
+            word = words[i]
+            if word == "not":
+                spec["invert"] = True
+                i += 1
+                continue
+            value = words[i + 1]
+            if word == "priority":
+                spec["priority"] = int(value)
+            elif word == "fwmark":
+                spec["fwmark"] = int(value, 0)
+            elif word == "table":
+                spec["table"] = value
+            elif word == "suppress_prefixlength":
+                spec["suppress_prefixlen"] = int(value)
+            else:
+                raise AssertionError("unexpected ip rule selector %r" % word)
+            i += 2
+        assert spec["table"], args
+        if verb == "add":
+            self.add_rule(version, **spec)
+            return 0, "", ""
+        for rule in self.rules[version]:
+            fwmark = rule.get("fwmark")
+            if ((spec["priority"] is None or rule["priority"] == spec["priority"])
+                    and rule["table"] == spec["table"] and ("not" in rule) == spec["invert"]
+                    and (int(fwmark, 0) if isinstance(fwmark, str) else fwmark) == spec["fwmark"]
+                    and rule.get("suppress_prefixlen") == spec["suppress_prefixlen"]):
+                self.rules[version].remove(rule)
+                return 0, "", ""
+        raise CommandFailed("RTNETLINK answers: No such file or directory")
+
     def _systemctl(self, args):
         verb = args[0]
         if verb == "daemon-reload":
@@ -350,11 +521,11 @@ class FakeHost(object):
             self.enabled = False
         elif verb == "stop":
             if self.active:
-                self._down()
+                self._wg_quick_down()
             self.active = False
         elif verb == "restart":
             if self.active:
-                self._down()
+                self._wg_quick_down()
             self.active = False
             self._wg_quick_up()
             self.active = True
@@ -363,9 +534,24 @@ class FakeHost(object):
         return 0, "", ""
 
     def _down(self):
+        """The link goes, and the kernel drops every route through it."""
         self.link = None
         self.wg = None
         self.routes = set()
+        self.tables = set(r for r in self.tables if r[2] != self.name)
+
+    def _wg_quick_down(self):
+        """`wg-quick down` (its del_if): the /0 rules go when the live fwmark
+        names a table and a peer still has a /0, then the link."""
+        if self.link is not None and self.wg is not None and self.wg["fwmark"]:
+            table = str(self.wg["fwmark"])
+            if any(ipaddress.ip_network(p).prefixlen == 0
+                   for peer in self.wg["peers"].values() for p in peer["allowed_ips"]):
+                for version in (4, 6):
+                    self.rules[version] = [
+                        r for r in self.rules[version]
+                        if r["table"] != table and not (r["table"] == "main" and r.get("suppress_prefixlen") == 0)]
+        self._down()
 
     def _wg_quick_up(self):
         """What `wg-quick up` does with the config at config_path."""
@@ -391,10 +577,26 @@ class FakeHost(object):
             for prefix in p["allowed_ips"]:
                 net = ipaddress.ip_network(prefix)
                 if net.prefixlen == 0:
-                    continue  # wg-quick uses policy routing for default routes
+                    self._add_default(net)
+                    continue
                 if any(net.version == c.version and net.subnet_of(c) for c in connected):
                     continue
                 self.routes.add(str(net))
+
+    def _add_default(self, net):
+        """wg-quick's add_default (wireguard-tools 1.0.20210914) for one /0."""
+        table = self.wg["fwmark"]
+        if not table:
+            table = 51820
+            while any(t == table for t, _p, _d in self.tables):
+                table += 1
+            self.wg["fwmark"] = table
+        self.add_table_route(table, str(net), self.name)
+        self.add_rule(net.version, table, invert=True, fwmark=table)
+        self.add_rule(net.version, "main", suppress_prefixlen=0)
+        if net.version == 4:
+            self.sysctl[SRC_VALID_MARK] = "1"
+        # (the raw/mangle firewall rules it also adds are not modelled)
 
 
 def _read(path):

@@ -2,41 +2,112 @@
 # Copyright (c) 2026, wgnet.wireguard contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The wg_network_plan filter: a thin wrapper over plugin_utils._topology."""
+"""The network filters: thin wrappers over plugin_utils._topology that turn
+PlanError into AnsibleFilterError."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+import yaml
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.wgnet.wireguard.plugins.filter import network
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
 HUB_KEY = "ERERERERERERERERERERERERERERERERERERERERERE="
 SPOKE_KEY = "IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI="
 HOSTVARS = {
     "hub": {"wireguard_address": "10.77.0.1", "wireguard_endpoint": "hub.example.com"},
-    "spoke": {"wireguard_address": "10.77.0.2"},
+    "spoke": {"wireguard_address": "10.77.0.2", "wireguard_lan_subnets": ["192.168.2.0/24"]},
 }
-NETWORK = {"ranges": ["10.77.0.0/24"], "members": ["hub", "spoke"], "hubs": ["hub"]}
+GROUPS = {"wireguard": ["hub", "spoke"], "wireguard_hubs": ["hub"]}
+NETWORKS = {"wg0": {"range": "10.77.0.0/24"}}
+KEYS = {"wg0": {"hub": HUB_KEY, "spoke": SPOKE_KEY}}
+FILTERS = ["wg_host_interfaces", "wg_host_routes", "wg_member_interfaces", "wg_network_plan", "wg_public_keys"]
+FILTER_DIR = os.path.dirname(network.__file__)
 
 
-def test_filter_is_registered():
-    assert network.FilterModule().filters() == {"wg_network_plan": network.wg_network_plan}
+def test_filters_are_registered():
+    filters = network.FilterModule().filters()
+    assert sorted(filters) == FILTERS
+    for name, func in filters.items():
+        assert func is getattr(network, name)
+        assert func.__name__ == name
+        assert func.__doc__
 
 
-def test_filter_plans():
-    result = network.wg_network_plan(HOSTVARS, NETWORK, {"hub": HUB_KEY, "spoke": SPOKE_KEY})
-    assert result["hosts"]["spoke"]["peers"][0]["public_key"] == HUB_KEY
-    assert result["hosts"]["hub"]["interface"] == "wg0"
+@pytest.mark.parametrize("name", FILTERS)
+def test_each_filter_is_documented(name):
+    # ansible-doc reads <name>.yml beside the plugin file.
+    with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:
+        doc = yaml.safe_load(handle)
+    assert doc["DOCUMENTATION"]["name"] == name
+    assert "_input" in doc["DOCUMENTATION"]["options"]
+    assert doc["EXAMPLES"] and "_value" in doc["RETURN"]
+    assert "wgnet.wireguard.%s" % name in doc["EXAMPLES"]
 
 
-def test_filter_turns_plan_error_into_filter_error():
+def test_network_plan_equals_the_planner():
+    result = network.wg_network_plan(HOSTVARS, NETWORKS, GROUPS, KEYS)
+    assert result == _topology.plan_networks(HOSTVARS, NETWORKS, GROUPS, KEYS)
+    assert result["networks"]["wg0"]["hubs"] == ["hub"]
+
+
+def test_network_plan_passes_allow_missing_keys_and_defaults():
+    result = network.wg_network_plan(HOSTVARS, {"wg0": {}}, GROUPS, None, True,
+                                     {"range": "10.77.0.0/24", "port": 51999})
+    net = result["networks"]["wg0"]
+    assert net["missing_keys"] == ["hub", "spoke"]
+    assert net["members"]["hub"]["port"] == 51999
+    result = network.wg_network_plan(HOSTVARS, NETWORKS, GROUPS, allow_missing_keys=True)
+    assert result["networks"]["wg0"]["missing_keys"] == ["hub", "spoke"]
+
+
+def test_host_interfaces_and_routes():
+    plan = network.wg_network_plan(HOSTVARS, NETWORKS, GROUPS, KEYS)
+    (spoke,) = network.wg_host_interfaces(plan, "spoke")
+    assert spoke["interface"] == "wg0"
+    # Two members: the spoke peers with everyone directly, so the hub carries no range.
+    assert spoke["peers"] == [{"name": "hub", "public_key": HUB_KEY, "allowed_ips": ["10.77.0.1/32"],
+                               "endpoint": "hub.example.com:51820", "persistent_keepalive": 25}]
+    assert network.wg_host_interfaces(plan, "hub") == _topology.host_interfaces(plan, "hub")
+    assert network.wg_host_routes(plan, "hub") == {"wg0": ["192.168.2.0/24"]}
+    assert network.wg_host_routes(plan, "spoke") == {"wg0": []}
+    assert network.wg_host_interfaces(plan, "nobody") == []
+
+
+def test_member_interfaces():
+    networks = {"wg1": {"members": ["spoke"]}, "wg0": {}, "wg2": {"members": "wireguard_hubs"}}
+    assert network.wg_member_interfaces(networks, GROUPS, "spoke") == ["wg0", "wg1"]
+    assert network.wg_member_interfaces({"wg0": {}}, GROUPS, "hub", {"members": "wireguard_hubs"}) == ["wg0"]
+
+
+def test_public_keys():
+    registered = {"spoke": {"results": [{"item": "wg0", "public_key": SPOKE_KEY}]}}
+    assert network.wg_public_keys(registered, {"wg0": {"hub": HUB_KEY}}) == KEYS
+    assert network.wg_public_keys(registered) == {"wg0": {"spoke": SPOKE_KEY}}
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: network.wg_network_plan(HOSTVARS, NETWORKS, GROUPS),
+     "wgnet.wireguard: network wg0: the public keys of hub, spoke are not known yet"),
+    (lambda: network.wg_network_plan(dict(HOSTVARS, spoke={"wireguard_address": "10.77.0.1"}), NETWORKS,
+                                     GROUPS, KEYS),
+     "wgnet.wireguard: host spoke: wireguard_address 10.77.0.1 is already used by hub"),
+    (lambda: network.wg_network_plan(HOSTVARS, {}, GROUPS, KEYS), "wgnet.wireguard: wireguard_networks"),
+    (lambda: network.wg_member_interfaces({"wg0": {"members": "nope"}}, GROUPS, "hub"),
+     "wgnet.wireguard: network wg0 members: inventory group 'nope' does not exist"),
+])
+def test_plan_error_becomes_filter_error(call, message):
     with pytest.raises(AnsibleFilterError) as exc:
-        network.wg_network_plan(HOSTVARS, NETWORK)     # public_keys defaults to none known
-    assert str(exc.value).startswith("wgnet.wireguard: network wg0: the public keys of hub, spoke")
+        call()
+    assert str(exc.value).startswith(message), str(exc.value)
+    assert not isinstance(exc.value, _topology.PlanError)
 
 
-def test_filter_allow_missing_keys():
-    result = network.wg_network_plan(HOSTVARS, NETWORK, None, True)
-    assert result["missing_keys"] == ["hub", "spoke"]
-    assert result["hosts"]["hub"]["peers"] == []
+def test_other_errors_are_not_swallowed():
+    # Only PlanError is translated; a programming error keeps its type.
+    with pytest.raises(KeyError):
+        network.wg_host_interfaces({}, "hub")

@@ -120,7 +120,7 @@ def normalize_interface_address(value):
 
 
 def split_endpoint(endpoint, default_port=51820):
-    """'host:port', '[v6]:port', 'host' or a bare IPv6 address -> (host, port)."""
+    """'host:port', 'host', '[v6]:port' or '[v6]' -> (host, port); IPv6 must be bracketed."""
     text = str(endpoint).strip()
     if not text:
         raise ValueError("empty endpoint")
@@ -132,9 +132,9 @@ def split_endpoint(endpoint, default_port=51820):
             raise ValueError("endpoint %r: expected ':port' after ']'" % text)
         port = rest[1:] if rest else default_port
     elif text.count(":") > 1:
-        # A bare IPv6 address without brackets carries no port.
-        ipaddress.IPv6Address(text)
-        host, port = text, default_port
+        # `wg` splits an unbracketed endpoint at its last ':', so 2001:db8::1:4500
+        # would silently become [2001:db8::1]:4500: refuse the ambiguity.
+        raise ValueError("endpoint %r: write an IPv6 endpoint in brackets, [address]:port" % text)
     else:
         host, sep, port = text.partition(":")
         if not sep:

@@ -44,6 +44,14 @@ class PlanError(ValueError):
     """An inventory problem, worded to name the host, the variable and the fix."""
 
 
+def _int(value):
+    """An integer from an int or a string of digits; None for anything else (1.5, True, 'x')."""
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip()
+    return int(text) if text.isdigit() and text.isascii() else None
+
+
 def _as_list(value):
     if value in (None, ""):
         return []
@@ -56,13 +64,15 @@ def _sort_prefixes(prefixes):
     return sorted(set(prefixes), key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
 
 
-def host_settings(hostvars, interface):
+def host_settings(hostvars, interface, host="?"):
     """A host's settings for one network: `wireguard_interfaces[<if>].<key>`
     wins over the flat `wireguard_<key>`. Returns (settings, variable names)."""
     overrides = hostvars.get("wireguard_interfaces") or {}
     if not isinstance(overrides, dict):
-        raise PlanError("wireguard_interfaces must be a mapping of interface name to settings")
+        raise PlanError("host %s: wireguard_interfaces must be a mapping of interface name to settings" % host)
     per_net = overrides.get(interface) or {}
+    if not isinstance(per_net, dict):
+        raise PlanError("host %s: wireguard_interfaces.%s must be a mapping of settings" % (host, interface))
     settings, names = {}, {}
     for key in HOST_KEYS:
         if key in per_net:
@@ -86,11 +96,8 @@ class Member(object):
         self.names = names
         port = settings.get("port")
         port = network["port"] if port in (None, "") else port
-        try:
-            self.port = int(port)
-        except (TypeError, ValueError):
-            self.port = -1
-        if not 1 <= self.port <= 65535:
+        self.port = _int(port)
+        if self.port is None or not 1 <= self.port <= 65535:
             raise PlanError("host %s: %s %r must be a number in 1-65535" % (name, names["port"], port))
 
         self.addresses = []
@@ -100,7 +107,8 @@ class Member(object):
                             % (name, names["address"], ", ".join(str(r) for r in ranges)))
         for value in raw:
             try:
-                ip = ipaddress.ip_address(str(value).split("/", 1)[0].strip())
+                # The prefix length comes from the range; a given one must still be well formed.
+                ip = ipaddress.ip_interface(str(value).strip()).ip
             except ValueError:
                 raise PlanError("host %s: %s %r is not an IP address" % (name, names["address"], value))
             net = next((r for r in ranges if r.version == ip.version and ip in r), None)
@@ -149,11 +157,8 @@ class Member(object):
             self.endpoint = None
         keepalive = settings.get("persistent_keepalive")
         keepalive = network["persistent_keepalive"] if keepalive in (None, "") else keepalive
-        try:
-            self.keepalive = int(keepalive or 0)
-        except (TypeError, ValueError):
-            self.keepalive = -1
-        if not 0 <= self.keepalive <= 65535:
+        self.keepalive = _int(keepalive or 0)
+        if self.keepalive is None or not 0 <= self.keepalive <= 65535:
             raise PlanError("host %s: %s %r must be a number of seconds in 0-65535"
                             % (name, names["persistent_keepalive"], keepalive))
         self.prefixes = _sort_prefixes([str(ipaddress.ip_network(ip)) for ip, _n in self.addresses]
@@ -183,7 +188,8 @@ def normalize_network(interface, spec, groups, defaults=None):
     defaults = defaults or {}
     spec = dict(spec or {})
     what = "network %s" % interface
-    if not isinstance(interface, str) or not re.match(r"^[A-Za-z0-9_=+.-]{1,15}$", interface):
+    if (not isinstance(interface, str) or not re.match(r"^[A-Za-z0-9_=+.-]{1,15}$", interface)
+            or interface in (".", "..")):
         raise PlanError("%s: the interface name must be 1-15 characters of letters, digits and _=+.-" % what)
     topology = spec.get("topology") or defaults.get("topology") or "hub_and_spoke"
     if topology not in TOPOLOGIES:
@@ -199,6 +205,12 @@ def normalize_network(interface, spec, groups, defaults=None):
         ranges = [ipaddress.ip_network(str(r).strip()) for r in _as_list(spec.get("range", defaults.get("range")))]
     except ValueError as exc:
         raise PlanError("%s: range: %s" % (what, exc))
+    port = spec.get("port", defaults.get("port", DEFAULT_PORT))
+    if _int(port) is None or not 1 <= _int(port) <= 65535:
+        raise PlanError("%s: port %r must be a number in 1-65535" % (what, port))
+    keepalive = spec.get("persistent_keepalive", defaults.get("persistent_keepalive", DEFAULT_KEEPALIVE))
+    if _int(keepalive or 0) is None or not 0 <= _int(keepalive or 0) <= 65535:
+        raise PlanError("%s: persistent_keepalive %r must be a number of seconds in 0-65535" % (what, keepalive))
     egress = spec.get("egress") or {}
     return {
         "interface": interface,
@@ -208,9 +220,8 @@ def normalize_network(interface, spec, groups, defaults=None):
         "hubs": hubs,
         "hub_group": hub_group if isinstance(hub_group, str) else None,
         "ranges": ranges,
-        "port": spec.get("port", defaults.get("port", DEFAULT_PORT)),
-        "persistent_keepalive": spec.get("persistent_keepalive", defaults.get("persistent_keepalive",
-                                                                                DEFAULT_KEEPALIVE)),
+        "port": port,
+        "persistent_keepalive": keepalive,
         "egress_gateway": egress.get("gateway"),
         "egress_members": egress.get("members", "all"),
         "clients": spec.get("clients") or {},
@@ -234,11 +245,11 @@ class NetworkPlan(object):
 
         self.members = {}
         for name in net["members"]:
-            settings, names = host_settings(hostvars[name], self.interface)
+            settings, names = host_settings(hostvars[name], self.interface, name)
             self.members[name] = Member(name, settings, names, net, net["ranges"])
         self.clients = {}
         for name, spec in sorted(net["clients"].items()):
-            if name in self.members:
+            if name in hostvars:
                 raise PlanError("%s: client %r has the name of an inventory host" % (what, name))
             spec = spec or {}
             names = dict((k, "wireguard_networks.%s.clients.%s.%s" % (self.interface, name, k)) for k in HOST_KEYS)
@@ -301,10 +312,14 @@ class NetworkPlan(object):
         what = "network %s" % self.interface
         if topology in ("hub_and_spoke", "hybrid") or self.clients:
             if not self.hubs:
-                raise PlanError(
-                    "%s: no hub; %s needs at least one member of group %r in group %r"
-                    % (what, "topology " + topology if topology != "mesh" else "an unmanaged client",
-                       self.net["member_group"], self.net["hub_group"]))
+                if self.net["hub_group"]:
+                    where = "put at least one host of group %r into inventory group %r" % (
+                        self.net["member_group"], self.net["hub_group"])
+                else:
+                    where = "list at least one member in wireguard_networks.%s.hubs" % self.interface
+                raise PlanError("%s: no hub; %s needs one: %s"
+                                % (what, "topology " + topology if topology != "mesh" else "an unmanaged client",
+                                   where))
             for hub in self.hubs:
                 if not self.members[hub].endpoint:
                     raise PlanError("host %s: a hub of %s needs %s (its public address or DNS name) so the hosts "
@@ -383,6 +398,8 @@ def direct_peers(net, name):
 
 def relay_for(net, name, direct):
     """The hub that carries traffic for members not peered directly, if any."""
+    if name in net["hubs"]:
+        return None  # hubs peer with every member and client directly
     if len(direct) + 1 >= len(net["order"]) and not net["clients"]:
         return None
     return next((h for h in net["hubs"] if h in direct), None)

@@ -69,7 +69,10 @@ def test_normalize_peer_defaults():
 
 def test_normalize_peer_default_port_argument():
     assert _wg.normalize_peer({"public_key": A, "endpoint": "h"}, default_port=4500)["endpoint"] == "h:4500"
-    assert _wg.normalize_peer({"public_key": A, "endpoint": "2001:db8::1"})["endpoint"] == "[2001:db8::1]:51820"
+    assert _wg.normalize_peer({"public_key": A, "endpoint": "[2001:db8::1]"})["endpoint"] == "[2001:db8::1]:51820"
+    # wg would split an unbracketed address at its last ':', so it is refused.
+    with pytest.raises(ValueError, match="brackets"):
+        _wg.normalize_peer({"public_key": A, "endpoint": "2001:db8::1"})
 
 
 @pytest.mark.parametrize("raw,words", [

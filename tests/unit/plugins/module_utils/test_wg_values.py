@@ -22,7 +22,6 @@ from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
     ("203.0.113.5:65535", ("203.0.113.5", 65535)),
     ("[2001:db8::1]:51822", ("2001:db8::1", 51822)),
     ("[2001:db8::1]", ("2001:db8::1", 51820)),
-    ("2001:db8::1", ("2001:db8::1", 51820)),
     ("  host:7 ", ("host", 7)),
 ])
 def test_split_endpoint(text, expected):
@@ -36,7 +35,7 @@ def test_split_endpoint_default_port():
 
 @pytest.mark.parametrize("text", [
     "", "   ", "host:0", "host:65536", "host:abc", "host:", ":51820", "[2001:db8::1", "[2001:db8::1]51820",
-    "[2001:db8::1]:x", "2001:db8::1:51820", "[]:51820",
+    "[2001:db8::1]:x", "2001:db8::1:51820", "[]:51820", "2001:db8::1", "2001:db8::1:4500",
 ])
 def test_split_endpoint_rejects(text):
     with pytest.raises(ValueError):

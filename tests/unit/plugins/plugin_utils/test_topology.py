@@ -263,7 +263,6 @@ def test_defaults_fill_missing_network_keys():
     ("203.0.113.1:4500", "203.0.113.1:4500"),
     ("[2001:db8::1]:4500", "[2001:db8::1]:4500"),
     ("[2001:db8::1]", "[2001:db8::1]:51820"),
-    ("2001:db8::1", "[2001:db8::1]:51820"),
 ])
 def test_endpoint_normalized(endpoint, expected):
     result = plan(hostvars=hostvars_with(hub1={"wireguard_endpoint": endpoint}))
@@ -493,9 +492,6 @@ def test_two_hubs_with_a_client_no_prefix_twice():
     assert_no_prefix_twice(result)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG _topology.host_plan: relay_extra adds every client's LANs to a hub's relay (the other hub) while the "
-    "hub also lists the client itself, so with >= 2 hubs a client LAN is on two peers of each hub"))
 def test_two_hubs_with_a_client_lan_no_prefix_twice():
     phone = dict(PHONE, lan_subnets=["192.168.50.0/24"])
     network = {"range": RANGE, "members": "five", "hubs": "two_hubs", "clients": {"phone": phone}}
@@ -704,9 +700,7 @@ VALIDATION = [
     _case({"spoke1": {"wireguard_address": "10.77.0.255"}},
           words=["host spoke1", "wireguard_address", "network or broadcast"], id="broadcast-address"),
     _case({"spoke1": {"wireguard_address": "10.77.0.2/99"}}, words=["host spoke1", "wireguard_address"],
-          id="address-bad-prefix-length", marks=pytest.mark.xfail(strict=True, reason=(
-              "BUG _topology.Member.__init__: the address is split at '/' and only the IP is parsed, so a "
-              "malformed prefix ('10.77.0.2/99', '10.77.0.2/abc') is silently accepted"))),
+          id="address-bad-prefix-length"),
     # --- LANs
     _case({"spoke3": {"wireguard_lan_subnets": ["192.168.10.0/24"]}},
           words=["host spoke3", "wireguard_lan_subnets", "192.168.10.0/24", "spoke1", "own prefix"],
@@ -753,18 +747,13 @@ VALIDATION = [
           id="port-too-big"),
     _case({"spoke1": {"wireguard_port": "abc"}}, words=["host spoke1", "wireguard_port", "abc"], id="port-text"),
     _case({"spoke1": {"wireguard_port": [51820]}}, words=["host spoke1", "wireguard_port"], id="port-list"),
-    _case({"spoke1": {"wireguard_port": 1.5}}, words=["host spoke1", "wireguard_port"], id="port-fraction",
-          marks=pytest.mark.xfail(strict=True, reason=(
-              "BUG _topology.Member.__init__: int(port) truncates 1.5 to 1 instead of refusing it"))),
+    _case({"spoke1": {"wireguard_port": 1.5}}, words=["host spoke1", "wireguard_port"], id="port-fraction"),
     _case({"spoke1": {"wireguard_interfaces": {"wg0": {"port": "x"}}}},
           words=["host spoke1", "wireguard_interfaces.wg0.port"], id="port-override"),
     _case(networks={"wg0": {"range": RANGE, "port": "abc"}}, words=["port", "'abc'", "1-65535"],
           id="network-port-text"),
     _case(networks={"wg0": {"range": RANGE, "port": "abc"}}, words=["network wg0", "port"],
-          id="network-port-names-the-network", marks=pytest.mark.xfail(strict=True, reason=(
-              "BUG _topology.Member.__init__: a bad network-level port (or persistent_keepalive) is reported as "
-              "\"host hub1: wireguard_port 'abc'\", blaming a host variable nobody set instead of the port of "
-              "network wg0"))),
+          id="network-port-names-the-network"),
     # --- keepalive
     _case({"spoke1": {"wireguard_persistent_keepalive": "often"}},
           words=["host spoke1", "wireguard_persistent_keepalive", "often"], id="keepalive-text"),
@@ -785,12 +774,7 @@ VALIDATION = [
           words=["host hub1", "wireguard_endpoint", "2001:db8::1:51820", "[address]:port"],
           id="endpoint-ipv6-with-port-without-brackets"),
     _case({"hub1": {"wireguard_endpoint": "2001:db8::1:4500"}},
-          words=["host hub1", "wireguard_endpoint", "[address]:port"], id="endpoint-ipv6-short-port-no-brackets",
-          marks=pytest.mark.xfail(strict=True, reason=(
-              "BUG _wg.split_endpoint (used by _topology.Member): '2001:db8::1:4500' is silently taken as the "
-              "address 2001:db8::1:4500 on the default port, while `wg` (which splits at the last ':') reads it "
-              "as [2001:db8::1]:4500; an unbracketed IPv6 endpoint whose last group could be a port is "
-              "ambiguous and should be refused"))),
+          words=["host hub1", "wireguard_endpoint", "[address]:port"], id="endpoint-ipv6-short-port-no-brackets"),
     _case({"hub1": {"wireguard_endpoint": "[2001:db8::1]51820"}},
           words=["host hub1", "wireguard_endpoint", "[address]:port"], id="endpoint-no-colon-after-bracket"),
     _case({"hub1": {"wireguard_endpoint": "[2001:db8::1"}}, words=["host hub1", "wireguard_endpoint", "]"],
@@ -807,10 +791,7 @@ VALIDATION = [
     _case(networks={"wg0": {"range": RANGE, "hubs": ["outsider"]}}, words=["no hub", "wg0"],
           id="hubs-not-among-members"),
     _case(networks={"wg0": {"range": RANGE, "hubs": []}}, words=["no hub", "wg0", "hubs"],
-          id="hub-list-empty-names-variable", marks=pytest.mark.xfail(strict=True, reason=(
-              "BUG _topology.NetworkPlan._check_reachability: with members/hubs given as lists the message reads "
-              "'needs at least one member of group None in group None'; it should name the network's hubs "
-              "variable (wireguard_networks.wg0.hubs)"))),
+          id="hub-list-empty-names-variable"),
     _case({"hub1": {"wireguard_endpoint": None}}, words=["host hub1", "wireguard_endpoint", "hub", "NAT"],
           id="hub-without-endpoint"),
     _case({"hub1": {"wireguard_endpoint": ""}}, networks={"wg0": {"range": RANGE, "topology": "hybrid"}},
@@ -835,9 +816,7 @@ VALIDATION = [
     _case({"spoke1": {"wireguard_interfaces": ["wg0"]}}, words=["wireguard_interfaces", "mapping"],
           id="wireguard-interfaces-not-a-mapping"),
     _case({"spoke1": {"wireguard_interfaces": ["wg0"]}}, words=["spoke1"],
-          id="wireguard-interfaces-not-a-mapping-names-host", marks=pytest.mark.xfail(strict=True, reason=(
-              "BUG _topology.host_settings: 'wireguard_interfaces must be a mapping ...' does not say which "
-              "host has the bad value"))),
+          id="wireguard-interfaces-not-a-mapping-names-host"),
     # --- egress
     _case(networks={"wg0": {"range": RANGE, "egress": {"gateway": "outsider"}}},
           words=["wg0", "egress gateway", "'outsider'", "not a member"], id="egress-gateway-not-member"),
@@ -864,10 +843,7 @@ VALIDATION = [
     _case(networks={"wg0": {"range": RANGE, "clients": {"spoke1": {"address": "10.77.0.50"}}}},
           words=["wg0", "client 'spoke1'", "inventory host"], id="client-named-like-member"),
     _case(networks={"wg0": {"range": RANGE, "clients": {"outsider": {"address": "10.77.0.50"}}}},
-          words=["client 'outsider'", "inventory host"], id="client-named-like-non-member-host",
-          marks=pytest.mark.xfail(strict=True, reason=(
-              "BUG _topology.NetworkPlan.__init__: the client name is only checked against this network's "
-              "members (`name in self.members`), not against every inventory host as its message says"))),
+          words=["client 'outsider'", "inventory host"], id="client-named-like-non-member-host"),
     _case(networks={"wg0": {"range": RANGE, "topology": "mesh", "hubs": [], "clients": {"phone": PHONE}}},
           changes={"spoke2": {"wireguard_endpoint": "spoke2.example.net"}},
           words=["no hub", "wg0", "client"], id="client-in-mesh-without-hub"),
@@ -890,9 +866,6 @@ def test_bad_interface_name(name):
     assert "interface name" in str(exc.value)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG _topology.normalize_network: the name check ^[A-Za-z0-9_=+.-]{1,15}$ accepts '.' and '..', which the "
-    "kernel refuses as interface names"))
 @pytest.mark.parametrize("name", [".", ".."])
 def test_dot_interface_names_refused(name):
     with pytest.raises(PlanError):

@@ -773,6 +773,8 @@ VALIDATION = [
     _case({"hub1": {"wireguard_endpoint": "2001:db8::1:51820"}},
           words=["host hub1", "wireguard_endpoint", "2001:db8::1:51820", "[address]:port"],
           id="endpoint-ipv6-with-port-without-brackets"),
+    _case({"hub1": {"wireguard_endpoint": "2001:db8::1"}},
+          words=["host hub1", "wireguard_endpoint", "2001:db8::1", "brackets"], id="endpoint-ipv6-without-brackets"),
     _case({"hub1": {"wireguard_endpoint": "2001:db8::1:4500"}},
           words=["host hub1", "wireguard_endpoint", "[address]:port"], id="endpoint-ipv6-short-port-no-brackets"),
     _case({"hub1": {"wireguard_endpoint": "[2001:db8::1]51820"}},

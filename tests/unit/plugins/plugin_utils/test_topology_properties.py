@@ -52,10 +52,9 @@ def inventories(draw, topology):
     dual = draw(st.booleans())
     ids = draw(st.lists(st.integers(1, 254), min_size=len(names) + len(clients),
                         max_size=len(names) + len(clients), unique=True))
-    lan4_ids = iter(draw(st.lists(st.integers(0, 255), min_size=2 * len(names), max_size=2 * len(names),
-                                  unique=True)))
-    lan6_ids = iter(draw(st.lists(st.integers(0, 0xffff), min_size=2 * len(names), max_size=2 * len(names),
-                                  unique=True)))
+    n_lans = 2 * (len(names) + len(clients))
+    lan4_ids = iter(draw(st.lists(st.integers(0, 255), min_size=n_lans, max_size=n_lans, unique=True)))
+    lan6_ids = iter(draw(st.lists(st.integers(0, 0xffff), min_size=n_lans, max_size=n_lans, unique=True)))
 
     # Who is reachable: hubs always (a hub needs an endpoint); in a mesh at
     # most one member behind NAT, and not a hub when clients need the hubs.
@@ -142,10 +141,15 @@ def inventories(draw, topology):
             if dual and draw(st.booleans()):
                 address.append("fd77::%x" % ids[len(names) + j])
             public_key = key(1000 + j) if draw(st.integers(0, 3)) else None
+            lans = []
+            if not draw(st.integers(0, 2)):     # a router at home with the LAN behind it
+                lans.append(ipaddress.ip_network("192.168.%d.0/24" % next(lan4_ids)))
             network["clients"][name] = {"address": address if len(address) > 1 else address[0]}
+            if lans:
+                network["clients"][name]["lan_subnets"] = [str(n) for n in lans]
             if public_key:
                 network["clients"][name]["public_key"] = public_key
-            truth["clients"][name] = {"addresses": [ipaddress.ip_address(a) for a in address],
+            truth["clients"][name] = {"addresses": [ipaddress.ip_address(a) for a in address], "lans": lans,
                                       "public_key": public_key}
 
     egress = None
@@ -229,7 +233,8 @@ def client_table(truth, name):
         if hub == first:
             prefixes = [str(r) for r in truth["ranges"]] + [
                 str(lan) for n in truth["names"] if n not in truth["hubs"] or n == first
-                for lan in truth["hosts"][n]["lans"]]
+                for lan in truth["hosts"][n]["lans"]] + [
+                str(lan) for c, data in truth["clients"].items() if c != name for lan in data["lans"]]
         else:
             prefixes = [str(ipaddress.ip_network(a)) for a in data["addresses"]] + [str(n) for n in data["lans"]]
         entries += [(p, hub) for p in prefixes]
@@ -282,8 +287,9 @@ def check_network(inv):
             if peer_name in truth["clients"]:
                 assert peer["public_key"] == truth["clients"][peer_name]["public_key"]
                 assert peer["endpoint"] is None and peer["persistent_keepalive"] == 0
+                client = truth["clients"][peer_name]
                 assert peer["allowed_ips"] == sorted(
-                    (str(ipaddress.ip_network(a)) for a in truth["clients"][peer_name]["addresses"]),
+                    [str(ipaddress.ip_network(a)) for a in client["addresses"]] + [str(n) for n in client["lans"]],
                     key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
                 continue
             other = truth["hosts"][peer_name]

@@ -29,16 +29,16 @@ FILTERS = ["wg_host_interfaces", "wg_host_routes", "wg_member_interfaces", "wg_n
 FILTER_DIR = os.path.dirname(network.__file__)
 
 
-def test_filters_are_registered():
+def test_planner_filters_are_registered():
     filters = network.FilterModule().filters()
-    assert sorted(filters) == FILTERS
+    assert set(FILTERS) <= set(filters)
     for name, func in filters.items():
         assert func is getattr(network, name)
         assert func.__name__ == name
         assert func.__doc__
 
 
-@pytest.mark.parametrize("name", FILTERS)
+@pytest.mark.parametrize("name", sorted(network.FilterModule().filters()))
 def test_each_filter_is_documented(name):
     # ansible-doc reads <name>.yml beside the plugin file.
     with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _gateway
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
 
@@ -15,7 +16,7 @@ def _wrap(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except _topology.PlanError as exc:
+        except (_topology.PlanError, _gateway.GatewayError) as exc:
             raise AnsibleFilterError("wgnet.wireguard: %s" % exc)
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
@@ -52,6 +53,14 @@ def wg_public_keys(registered, stored=None):
     return _topology.collect_public_keys(registered, stored)
 
 
+@_wrap
+def wg_gateway_plan(interfaces, host, facts, lan_interfaces=None, egress_interface=None, masquerade=True,
+                    proxy_arp_interfaces=None):
+    """Forwarding, masquerade and sysctls of one gateway; see wg_gateway_plan.yml."""
+    return _gateway.gateway_plan(host, interfaces, facts, lan_interfaces, egress_interface, masquerade,
+                                 proxy_arp_interfaces)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -60,4 +69,5 @@ class FilterModule(object):
             "wg_host_routes": wg_host_routes,
             "wg_member_interfaces": wg_member_interfaces,
             "wg_public_keys": wg_public_keys,
+            "wg_gateway_plan": wg_gateway_plan,
         }

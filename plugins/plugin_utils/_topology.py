@@ -212,6 +212,9 @@ def normalize_network(interface, spec, groups, defaults=None):
     if _int(keepalive or 0) is None or not 0 <= _int(keepalive or 0) <= 65535:
         raise PlanError("%s: persistent_keepalive %r must be a number of seconds in 0-65535" % (what, keepalive))
     egress = spec.get("egress") or {}
+    egress_members = egress.get("members", "all")
+    if isinstance(egress_members, str) and egress_members != "all":
+        egress_members = _resolve_hosts(egress_members, groups, what + " egress members")
     return {
         "interface": interface,
         "topology": topology,
@@ -223,7 +226,7 @@ def normalize_network(interface, spec, groups, defaults=None):
         "port": port,
         "persistent_keepalive": keepalive,
         "egress_gateway": egress.get("gateway"),
-        "egress_members": egress.get("members", "all"),
+        "egress_members": egress_members,
         "clients": spec.get("clients") or {},
     }
 
@@ -465,6 +468,9 @@ def host_plan(net, name):
         "peers": peers,
         "forwarding": forwards(net, name),
         "ipv6": 6 in me["versions"],
+        "ranges": list(net["ranges"]),
+        "lan_subnets": list(me["lans"]),
+        "egress_gateway": name == gateway,
     }
 
 

@@ -934,3 +934,11 @@ def test_same_port_on_two_hosts_is_fine():
 def test_plan_error_is_a_value_error():
     assert issubclass(PlanError, ValueError)
     assert _topology.PlanError is PlanError
+
+
+def test_egress_members_may_be_a_group_name():
+    groups = dict(GROUPS, roaming=["spoke1"])
+    result = plan(networks={"wg0": {"range": RANGE, "egress": {"gateway": "hub1", "members": "roaming"}}},
+                  groups=groups)
+    assert "0.0.0.0/0" in peers(result, "spoke1")["hub1"]["allowed_ips"]
+    assert "0.0.0.0/0" not in peers(result, "spoke2")["hub1"]["allowed_ips"]

@@ -41,8 +41,13 @@ def gateway_plan(host, interfaces, facts, lan_interfaces=None, egress_interface=
     """
     routing = [i for i in interfaces if i.get("forwarding")]
     wg = [i["interface"] for i in routing]
-    ranges = sorted(set(r for i in routing for r in i.get("ranges", [])),
-                    key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
+    # Everything that can arrive over the tunnel: the ranges and every peer's
+    # AllowedIPs (remote site LANs too), but not a full-tunnel /0.
+    arriving = [ipaddress.ip_network(r) for i in routing for r in i.get("ranges", [])]
+    arriving += [ipaddress.ip_network(p) for i in routing for peer in i.get("peers", [])
+                 for p in peer.get("allowed_ips", []) if not p.endswith("/0")]
+    sources = dict((v, [str(n) for n in ipaddress.collapse_addresses(n for n in arriving if n.version == v)])
+                   for v in (4, 6))
     lans = [ipaddress.ip_network(lan) for i in routing for lan in i.get("lan_subnets", [])]
 
     if lan_interfaces:
@@ -84,8 +89,8 @@ def gateway_plan(host, interfaces, facts, lan_interfaces=None, egress_interface=
         "lan_interfaces": lan_ifaces,
         "egress_interface": egress,
         "masquerade_interfaces": out_ifaces if masquerade else [],
-        "ranges4": [r for r in ranges if ipaddress.ip_network(r).version == 4],
-        "ranges6": [r for r in ranges if ipaddress.ip_network(r).version == 6],
+        "sources4": sources[4],
+        "sources6": sources[6],
         "listen_ports": sorted(set(i["listen_port"] for i in interfaces if i.get("listen_port"))),
         "forward": forward,
         "ipv6": ipv6,

@@ -513,9 +513,9 @@ def _check_ports(networks):
         for name, m in net.members.items():
             other = seen.get((name, m.port))
             if other:
-                raise PlanError("host %s: networks %s and %s both listen on UDP port %d; give one of them another "
-                                "port (wireguard_interfaces.%s.port)" % (name, other, net.interface, m.port,
-                                                                        net.interface))
+                raise PlanError(
+                    "host %s: networks %s and %s both listen on UDP port %d; give one of them another port "
+                    "(wireguard_interfaces.%s.port)" % (name, other, net.interface, m.port, net.interface))
             seen[(name, m.port)] = net.interface
 
 

@@ -466,8 +466,8 @@ def test_client_is_a_peer_of_the_hubs_only():
 
 
 def test_client_without_public_key_is_pending_and_left_out():
-    result = plan({"wg0": {"range": RANGE, "clients": {"phone": {"address": "10.77.0.50"},
-                                                        "laptop": dict(PHONE, address="10.77.0.51")}}})
+    clients = {"phone": {"address": "10.77.0.50"}, "laptop": dict(PHONE, address="10.77.0.51")}
+    result = plan({"wg0": {"range": RANGE, "clients": clients}})
     assert result["networks"]["wg0"]["pending_clients"] == ["phone"]
     assert "phone" not in peers(result, "hub1")
     assert "laptop" in peers(result, "hub1")

@@ -84,7 +84,7 @@ def inventories(draw, topology):
         if dual and draw(st.booleans()):
             addresses.append(ipaddress.ip_address("fd77::%x" % ids[i]))
         lans = []
-        for _ in range(draw(st.integers(0, 2))):
+        for _lan in range(draw(st.integers(0, 2))):
             if draw(st.booleans()):
                 lans.append(ipaddress.ip_network("192.168.%d.0/24" % next(lan4_ids)))
             else:
@@ -107,8 +107,8 @@ def inventories(draw, topology):
             elif form == 1:
                 settings["endpoint"] = endpoint = "%s.example.com:%d" % (name, 40000 + i)
             elif form == 2:
-                settings["endpoint"], endpoint = "198.51.100.%d" % (i + 1), "198.51.100.%d:%d" % (i + 1,
-                                                                                              effective_port)
+                settings["endpoint"] = "198.51.100.%d" % (i + 1)
+                endpoint = "198.51.100.%d:%d" % (i + 1, effective_port)
             else:
                 settings["endpoint"] = endpoint = "[2001:db8::%x]:%d" % (i + 1, 40000 + i)
         # Per host: flat wireguard_<key> variables, the wireguard_interfaces.wg0

@@ -56,22 +56,32 @@ def gateway_plan(host, interfaces, facts, lan_interfaces=None, egress_interface=
         networks = _facts_networks(facts)
         lan_ifaces = []
         for lan in lans:
+            # An address inside the LAN, not a mere overlap: docker0's 172.17.0.0/16
+            # must not be taken for an office LAN 172.17.50.0/24.
             found = [name for name, addrs in sorted(networks.items())
-                     if name not in wg and any(a.version == lan.version and a.network.overlaps(lan) for a in addrs)]
+                     if name not in wg and any(a.version == lan.version and a.ip in lan for a in addrs)]
             if not found:
                 raise GatewayError(
                     "host %s: no interface has an address in its LAN %s (wireguard_lan_subnets); bring the LAN "
                     "interface up or name it in gateway_lan_interfaces" % (host, lan))
             lan_ifaces += [f for f in found if f not in lan_ifaces]
 
-    egress = None
+    egress = []
     if any(i.get("egress_gateway") for i in routing):
-        egress = egress_interface or (facts.get("default_ipv4") or {}).get("interface")
+        if egress_interface:
+            egress = [egress_interface]
+        else:
+            # The default route of each family the tunnel carries.
+            families = set(ipaddress.ip_network(r).version for i in routing for r in i.get("ranges", []))
+            for version in sorted(families):
+                name = (facts.get("default_ipv%d" % version) or {}).get("interface")
+                if name and name not in egress:
+                    egress.append(name)
         if not egress:
             raise GatewayError("host %s: it is an egress gateway but has no default route; name the outgoing "
                                "interface in gateway_egress_interface" % host)
 
-    out_ifaces = lan_ifaces + ([egress] if egress and egress not in lan_ifaces else [])
+    out_ifaces = lan_ifaces + [e for e in egress if e not in lan_ifaces]
     forward = [{"in": w, "out": w} for w in wg]
     for w in wg:
         for o in out_ifaces:
@@ -87,7 +97,8 @@ def gateway_plan(host, interfaces, facts, lan_interfaces=None, egress_interface=
     return {
         "wg_interfaces": wg,
         "lan_interfaces": lan_ifaces,
-        "egress_interface": egress,
+        "egress_interfaces": egress,
+        "out_interfaces": out_ifaces,
         "masquerade_interfaces": out_ifaces if masquerade else [],
         "sources4": sources[4],
         "sources6": sources[6],

@@ -194,10 +194,10 @@ def scenario(request, tmp_path):
 def test_the_scenarios_are_what_they_claim(tmp_path):
     gw = dict((name, role_context(tmp_path, *SCENARIOS[name][:3], **SCENARIOS[name][3])["__gateway"])
               for name in SCENARIOS)
-    assert gw["hub"]["lan_interfaces"] == [] and gw["hub"]["egress_interface"] is None
+    assert gw["hub"]["lan_interfaces"] == [] and gw["hub"]["egress_interfaces"] == []
     assert gw["hub"]["masquerade_interfaces"] == [] and gw["hub"]["forward"] == [{"in": "wg0", "out": "wg0"}]
     assert gw["lan"]["lan_interfaces"] == ["eth1"] and gw["lan"]["masquerade_interfaces"] == ["eth1"]
-    assert gw["egress6"]["egress_interface"] == "eth0" and gw["egress6"]["ipv6"] is True
+    assert gw["egress6"]["egress_interfaces"] == ["eth0"] and gw["egress6"]["ipv6"] is True
     assert gw["egress6"]["sources6"] == ["fd40:1:2:3::/64", "fd90::/64"]
     assert gw["router"]["lan_interfaces"] == ["br-lan", "eth1.20", "eth2"]
     assert gw["lan_nomasq"]["masquerade_interfaces"] == [] and gw["lan_nomasq"]["lan_interfaces"] == ["eth1"]
@@ -207,7 +207,7 @@ def test_role_defaults_reach_the_planner_as_detect(tmp_path):
     # gateway_lan_interfaces: [] and gateway_egress_interface: "" must mean "from the facts".
     context = role_context(tmp_path, "egress", "cloud")
     assert context["gateway_lan_interfaces"] == [] and context["gateway_egress_interface"] == ""
-    assert context["__gateway"]["egress_interface"] == "eth0"
+    assert context["__gateway"]["egress_interfaces"] == ["eth0"]
     context = role_context(tmp_path, "gateways", "homegw", gateway_lan_interfaces=["eth9"],
                            gateway_egress_interface="ens5", gateway_proxy_arp_interfaces=["eth9"])
     assert context["__gateway"]["lan_interfaces"] == ["eth9"]
@@ -645,7 +645,7 @@ def test_firewalld_policies_of_a_lan_gateway(tmp_path):
 def test_firewalld_policies_of_an_egress_gateway(tmp_path):
     context = role_context(tmp_path, *SCENARIOS["egress6"][:3])
     # eth0 is in no zone: the lookup falls back to the default zone.
-    assert context["__gateway_fwd_zones"]["stdout_lines"] == ["public"]
+    assert context["__gateway_fwd_zones"]["stdout_lines"] == ["eth0 public"]
     assert sorted(wanted_policies(context)) == ["wgnet-listen", "wgnet-out"]
     out = parse_policy(context, policies(context)["wgnet-out"])
     assert [z.get("name") for z in out.findall("egress-zone")] == ["public"]
@@ -656,9 +656,9 @@ def test_firewalld_policies_of_an_egress_gateway(tmp_path):
 
 def test_firewalld_zones_of_several_lans_are_listed_once(tmp_path):
     context = role_context(tmp_path, *SCENARIOS["router"][:3])
-    # br-lan and eth2 are internal, eth1.20 is in no zone (default zone public). The lookup's order
-    # varies from run to run (see test_firewalld_policies_are_the_same_on_every_run).
-    assert sorted(context["__gateway_fwd_zones"]["stdout_lines"]) == ["internal", "internal", "public"]
+    # br-lan and eth2 are internal, eth1.20 is in no zone (default zone public).
+    assert sorted(context["__gateway_fwd_zones"]["stdout_lines"]) == [
+        "br-lan internal", "eth1.20 public", "eth2 internal"]
     assert sorted(context["__gateway_out_zones"]) == ["internal", "public"]
     assert policies(context)["wgnet-out"]["egress"] == context["__gateway_out_zones"]
 
@@ -727,27 +727,16 @@ def _cloud_with_a_lan(tmp_path, **role_vars):
     return role_context(tmp_path, "egress", "cloud", zones, facts=facts, hostvars=hostvars, **role_vars), zones
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG roles/gateway/tasks/firewalld.yml:5 looks up the zones of masquerade_interfaces | union(lan_interfaces) "
-    "only; with gateway_masquerade: false the egress interface has no zone, so no wgnet-out policy lets the tunnel "
-    "out to the internet, while nftables/iptables accept wg1 -> eth0 (plan.forward). Expected wgnet-out egress "
-    "['public'], actual: wgnet-out not wanted."))
 def test_firewalld_egress_without_masquerade_still_forwards_out(tmp_path):
     context = role_context(tmp_path, "egress", "cloud", {"eth0": "public"}, gateway_masquerade=False)
     assert {"in": "wg1", "out": "eth0"} in context["__gateway"]["forward"]
     assert opened_zones(context) == forwarded_zones(context, _zone_of({"eth0": "public"}))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG roles/gateway/vars/main.yml:34 gives wgnet-in (LAN -> tunnel) every zone of __gateway_out_zones as "
-    "ingress, egress zones included: on a gateway that is both LAN (eth1, zone internal) and egress (eth0, zone "
-    "public) gateway, firewalld accepts public -> wgnet, i.e. the uplink's side may forward into the tunnel, "
-    "while the plan (and nftables/iptables) only forward eth1 -> wg1. Expected ingress ['internal'], actual "
-    "['internal', 'public']."))
 def test_firewalld_lan_and_egress_gateway_lets_only_the_lan_into_the_tunnel(tmp_path):
     context, zones = _cloud_with_a_lan(tmp_path)
     assert context["__gateway"]["lan_interfaces"] == ["eth1"]
-    assert context["__gateway"]["egress_interface"] == "eth0"
+    assert context["__gateway"]["egress_interfaces"] == ["eth0"]
     assert opened_zones(context) == forwarded_zones(context, _zone_of(zones))
 
 
@@ -761,12 +750,6 @@ sys.stdout.write(t.render("firewalld-policy.xml.j2", dict(context, item=t.polici
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG roles/gateway/tasks/firewalld.yml:5 builds the zone lookup loop with Ansible's union filter, which is "
-    "list(set(a) | set(b)): its order, hence __gateway_out_zones and the <egress-zone> order of wgnet-out.xml "
-    "(and <ingress-zone> of wgnet-in.xml), follows the Python hash seed of each ansible-playbook run. For a LAN "
-    "(eth1, internal) + egress (eth0, public) gateway, PYTHONHASHSEED=0 and 1 render different files, so reruns "
-    "report changed and reload firewalld. Expected the same file on every run."))
 def test_firewalld_policies_are_the_same_on_every_run(tmp_path):
     rendered = set()
     for seed in range(4):

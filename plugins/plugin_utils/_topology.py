@@ -26,6 +26,7 @@ filter plugins stay thin wrappers.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
@@ -498,7 +499,10 @@ def collect_public_keys(registered, stored=None):
 
 
 def host_interfaces(plan, host):
-    """Every interface plan of one host, from the data plan_networks returned."""
+    """Every interface plan of one host, from the data plan_networks returned
+    (or that data as a JSON string, which is how the role carries it)."""
+    if isinstance(plan, str):
+        plan = json.loads(plan)
     return [host_plan(net, host) for _i, net in sorted(plan["networks"].items()) if host in net["members"]]
 
 

@@ -198,7 +198,8 @@ def bench_templating(topology, n):
     worst = 0.0
     probes = [host_name(n // 2 + 1)] + ([host_name(0)] if topology == "hub_and_spoke" else [])
     for name in probes:
-        engine = TemplateEngine(loader=_TEMPLATING["loader"], variables={"bench_plan": plan, "inventory_hostname": name})
+        engine = TemplateEngine(loader=_TEMPLATING["loader"],
+                                variables={"bench_plan": plan, "inventory_hostname": name})
         seconds, _ = best_of(lambda engine=engine: engine.template(template), min_runs=3, budget=1.0)
         worst = max(worst, seconds)
     return worst * 1000
@@ -470,13 +471,14 @@ def print_table(rows):
 
 
 def print_ansible_detail(rows):
-    print("\nansible-playbook detail, seconds. floor: a per-host set_fact of a constant, what any per-host task costs; "
-          "wall: the whole run with start-up and inventory parsing; cpu: CPU seconds of ansible-playbook and its "
-          "workers (less sensitive to other load on the machine); filter floor: the same through a collection filter "
-          "(loading the plugin in each fresh worker); rss: peak RSS of the controller process; templated ms: one host's wg_host_interfaces "
-          "rendered by ansible-core's template engine in-process (the slowest probe host).")
-    head = ["topology", "N", "ours floor", "filter floor", "ours plan", "ours expand", "ours wall", "ours cpu", "jinja floor",
-            "jinja expand", "jinja wall", "jinja cpu", "cpu ratio", "ours rss MB", "jinja rss MB", "templated ms"]
+    print("\nansible-playbook detail, seconds. floor: a per-host set_fact of a constant, what any per-host task "
+          "costs; filter floor: the same through a collection filter (a fresh worker loads the plugin); wall: the "
+          "whole run with start-up and inventory parsing; cpu: CPU seconds of ansible-playbook and its workers (less "
+          "sensitive to other load on the machine); rss: peak RSS of the controller process; templated ms: one "
+          "host's wg_host_interfaces rendered by ansible-core's template engine in-process (slowest probe host).")
+    head = ["topology", "N", "ours floor", "filter floor", "ours plan", "ours expand", "ours wall", "ours cpu",
+            "jinja floor", "jinja expand", "jinja wall", "jinja cpu", "cpu ratio", "ours rss MB", "jinja rss MB",
+            "templated ms"]
     table = []
     for r in rows:
         if "ours_data" not in r:
@@ -495,7 +497,8 @@ def print_ansible_detail(rows):
         table.append([r["topology"], str(r["n"]), cell(o, "floor: per-host set_fact of"),
                       cell(o, "floor: per-host set_fact through"), cell(o, "ours: plan"), cell(o, "ours: expand"),
                       cell(o, key="wall"), cell(o, key="cpu"), cell(j, "floor: per-host set_fact of"), cell(j, "jinja"),
-                      cell(j, key="wall"), cell(j, key="cpu"), cpu_ratio, rss(o), rss(j), fmt(r.get("tmpl_one_ms"), "%.1f")])
+                      cell(j, key="wall"), cell(j, key="cpu"), cpu_ratio, rss(o), rss(j),
+                      fmt(r.get("tmpl_one_ms"), "%.1f")])
     print_rows(head, table)
 
 
@@ -636,7 +639,9 @@ def main():
     print("python plan s: plan_networks() (validation + plan), best of several runs; one host ms: host_interfaces() "
           "for one host, the slowest of a middle member and (hub-and-spoke) the hub; all hosts s: host_interfaces() "
           "for every host in turn.")
-    if playbook:
+    if not playbook:
+        print("ansible-playbook columns: not run (--skip-ansible).")
+    else:
         print("ansible-playbook ours s: the run_once wg_network_plan set_fact plus the per-host wg_host_interfaces "
               "set_fact; jinja s: the per-host set_fact looping over hostvars; ratio = jinja / ours. Both exclude "
               "start-up and inventory parsing (see 'wall').")

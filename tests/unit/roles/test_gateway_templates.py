@@ -119,17 +119,17 @@ def render(template, context):
 FIREWALL_CMD = r"""#!/bin/sh
 case $1 in
 --get-zone-of-interface=*)
-	want=${1#--get-zone-of-interface=}
-	for pair in $FAKE_ZONES; do
-		if [ "${pair%%=*}" = "$want" ]; then echo "${pair#*=}"; exit 0; fi
-	done
-	echo "no zone" >&2
-	exit 2 ;;
+    want=${1#--get-zone-of-interface=}
+    for pair in $FAKE_ZONES; do
+        if [ "${pair%%=*}" = "$want" ]; then echo "${pair#*=}"; exit 0; fi
+    done
+    echo "no zone" >&2
+    exit 2 ;;
 --get-default-zone)
-	echo public ;;
+    echo public ;;
 *)
-	echo "fake firewall-cmd: unexpected $*" >&2
-	exit 1 ;;
+    echo "fake firewall-cmd: unexpected $*" >&2
+    exit 1 ;;
 esac
 """
 
@@ -160,7 +160,7 @@ def role_context(tmp_path, inventory, host, zones=None, facts=None, hostvars=Non
     _executable(str(bindir / "firewall-cmd"), FIREWALL_CMD)
     env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ.get("PATH", "/usr/bin:/bin")),
                FAKE_ZONES=" ".join("%s=%s" % z for z in sorted((zones or {}).items())))
-    run = subprocess.run(["sh", "-c", lookup], env=env, capture_output=True, text=True, timeout=30)
+    run = subprocess.run(["sh", "-c", lookup], env=env, capture_output=True, text=True, timeout=30, check=False)
     assert run.returncode == 0, run.stderr
     context["__gateway_zone_lookup"] = lookup
     context["__gateway_fwd_zones"] = {"stdout_lines": run.stdout.splitlines()}
@@ -225,11 +225,11 @@ tool=${0##*/}
 printf '%s\n' "$tool $*" >>"$FAKE_IPT_LOG"
 table=filter
 while :; do
-	case ${1-} in
-	-w) shift ;;
-	-t) table=$2; shift 2 ;;
-	*) break ;;
-	esac
+    case ${1-} in
+    -w) shift ;;
+    -t) table=$2; shift 2 ;;
+    *) break ;;
+    esac
 done
 dir=$FAKE_IPT_STATE/$tool/$table
 mkdir -p "$dir"
@@ -237,28 +237,28 @@ op=${1-}
 chain=${2-}
 case $op in
 -S)
-	if [ ! -f "$dir/$chain" ]; then echo "$tool: No chain/target/match by that name." >&2; exit 1; fi
-	cat "$dir/$chain" ;;
+    if [ ! -f "$dir/$chain" ]; then echo "$tool: No chain/target/match by that name." >&2; exit 1; fi
+    cat "$dir/$chain" ;;
 -N)
-	if [ -f "$dir/$chain" ]; then echo "$tool: Chain already exists." >&2; exit 1; fi
-	printf -- '-N %s\n' "$chain" >"$dir/$chain" ;;
+    if [ -f "$dir/$chain" ]; then echo "$tool: Chain already exists." >&2; exit 1; fi
+    printf -- '-N %s\n' "$chain" >"$dir/$chain" ;;
 -F)
-	[ -f "$dir/$chain" ] || exit 1
-	printf -- '-N %s\n' "$chain" >"$dir/$chain" ;;
+    [ -f "$dir/$chain" ] || exit 1
+    printf -- '-N %s\n' "$chain" >"$dir/$chain" ;;
 -A)
-	[ -f "$dir/$chain" ] || exit 1
-	printf '%s\n' "$*" >>"$dir/$chain" ;;
+    [ -f "$dir/$chain" ] || exit 1
+    printf '%s\n' "$*" >>"$dir/$chain" ;;
 -C)
-	if [ $# -ne 4 ] || [ "$3" != -j ]; then echo "fake $tool: unexpected $*" >&2; exit 2; fi
-	if ! grep -qx -- "$4" "$dir/$chain.jumps" 2>/dev/null; then
-		echo "$tool: Bad rule (does a matching rule exist in that chain?)." >&2; exit 1
-	fi ;;
+    if [ $# -ne 4 ] || [ "$3" != -j ]; then echo "fake $tool: unexpected $*" >&2; exit 2; fi
+    if ! grep -qx -- "$4" "$dir/$chain.jumps" 2>/dev/null; then
+        echo "$tool: Bad rule (does a matching rule exist in that chain?)." >&2; exit 1
+    fi ;;
 -I)
-	if [ $# -ne 5 ] || [ "$3" != 1 ] || [ "$4" != -j ]; then echo "fake $tool: unexpected $*" >&2; exit 2; fi
-	printf '%s\n' "$5" >>"$dir/$chain.jumps" ;;
+    if [ $# -ne 5 ] || [ "$3" != 1 ] || [ "$4" != -j ]; then echo "fake $tool: unexpected $*" >&2; exit 2; fi
+    printf '%s\n' "$5" >>"$dir/$chain.jumps" ;;
 *)
-	echo "fake $tool: unexpected $*" >&2
-	exit 2 ;;
+    echo "fake $tool: unexpected $*" >&2
+    exit 2 ;;
 esac
 """
 JUMPS = [("filter", "INPUT", "WGNET-INPUT"), ("filter", "FORWARD", "WGNET-FORWARD"),
@@ -298,7 +298,7 @@ class FakeIptables(object):
         self.log.write_text("")
         env = dict(os.environ, PATH="%s:%s" % (self.bin, os.environ.get("PATH", "/usr/bin:/bin")),
                    FAKE_IPT_STATE=str(self.state), FAKE_IPT_LOG=str(self.log))
-        done = subprocess.run(["sh", self.script, mode], env=env, capture_output=True, text=True, timeout=60)
+        done = subprocess.run(["sh", self.script, mode], env=env, capture_output=True, text=True, timeout=60, check=False)
         assert "unexpected" not in done.stderr, done.stderr
         return done.returncode
 
@@ -343,9 +343,9 @@ def test_iptables_script_passes_shellcheck_and_sh_n(scenario, tmp_path):
         pytest.skip("shellcheck is not installed")
     path = tmp_path / "wgnet-gateway-iptables"
     path.write_text(render("wgnet-gateway-iptables.sh.j2", scenario))
-    done = subprocess.run(["shellcheck", "-s", "sh", str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["shellcheck", "-s", "sh", str(path)], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    done = subprocess.run(["sh", "-n", str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["sh", "-n", str(path)], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
 
 
@@ -488,7 +488,7 @@ def nft_usable():
             _NFT["reason"] = "nft is not installed"
         else:
             probe = subprocess.run(["nft", "-c", "-f", "-"], input="table inet wgnet_probe {}\n",
-                                   capture_output=True, text=True, timeout=60)
+                                   capture_output=True, text=True, timeout=60, check=False)
             _NFT["reason"] = None if probe.returncode == 0 else (
                 "nft cannot validate here (needs root / CAP_NET_ADMIN for its netlink cache): %s"
                 % probe.stderr.strip())
@@ -496,7 +496,7 @@ def nft_usable():
 
 
 def nft_tables():
-    done = subprocess.run(["nft", "list", "table", "inet", "wgnet"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["nft", "list", "table", "inet", "wgnet"], capture_output=True, text=True, timeout=60, check=False)
     return done.returncode, done.stdout
 
 
@@ -505,7 +505,7 @@ def nft_check(path):
     if reason:
         pytest.skip(reason)
     before = nft_tables()
-    done = subprocess.run(["nft", "-c", "-f", str(path)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(["nft", "-c", "-f", str(path)], capture_output=True, text=True, timeout=60, check=False)
     # -c is a dry run: the live ruleset keeps (or keeps lacking) its inet wgnet table.
     assert nft_tables() == before
     return done
@@ -677,7 +677,7 @@ def test_firewalld_zone_lookup_is_valid_sh(scenario, tmp_path):
     path.write_text(scenario["__gateway_zone_lookup"])
     # SC2043 (a loop over one word) is only the rendering of a host with one interface.
     done = subprocess.run(["shellcheck", "-s", "sh", "-e", "SC2043", str(path)], capture_output=True, text=True,
-                          timeout=60)
+                          timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -758,7 +758,7 @@ def test_firewalld_policies_are_the_same_on_every_run(tmp_path):
         done = subprocess.run(
             [sys.executable, "-c", _RENDER_WGNET_OUT, os.path.join(REPO, "tests", "unit"),
              os.path.dirname(os.path.abspath(__file__)), str(work)],
-            env=dict(os.environ, PYTHONHASHSEED=str(seed)), capture_output=True, text=True, timeout=120)
+            env=dict(os.environ, PYTHONHASHSEED=str(seed)), capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stderr
         rendered.add(done.stdout)
     assert len(rendered) == 1, sorted(rendered)
@@ -796,7 +796,7 @@ def test_boot_unit(tmp_path, command):
     if shutil.which("systemd-analyze"):
         path = tmp_path / context["__gateway_units"][backend]
         path.write_text(text)
-        done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True, timeout=60, check=False)
         # The role installs the iptables script with the unit; here only the missing file may be reported.
         problems = [line for line in done.stderr.splitlines() if line.strip()
                     and "is not executable: No such file or directory" not in line]

@@ -384,6 +384,10 @@ def run_playbook(workdir, playbook, timeout, label):
             os.killpg(proc.pid, signal.SIGKILL)  # our own child's session only
             proc.wait()
             return {"error": "timeout", "wall": time.perf_counter() - t0}
+        except BaseException:  # interrupted: take our ansible-playbook and its workers down with us
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
     wall = time.perf_counter() - t0
     cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     # CPU seconds of ansible-playbook and its workers: less sensitive than wall time to other load on the machine.
@@ -576,6 +580,29 @@ def main():
 
     workroot = tempfile.mkdtemp(prefix="wgnet-bench-")
     rows, checks, notes = [], [], []
+    interrupted = False
+
+    def save():
+        """--json: written after every row, so an interrupted run keeps what it measured."""
+        if not args.json:
+            return
+        data = []
+        for r in rows:
+            r = dict(r)
+            for key in ("ours_data", "jinja_data"):
+                if key in r:
+                    r[key] = dict((k, v) for k, v in r[key].items() if k != "captured")
+            data.append(r)
+        with open(args.json + ".tmp", "w") as handle:
+            json.dump({"started": started, "cores": os.cpu_count(), "args": vars(args), "rows": data,
+                       "checks": [{"text": t, "ok": ok, "detail": d} for t, ok, d in checks]}, handle, indent=1)
+        os.replace(args.json + ".tmp", args.json)
+
+    def on_term(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)
     try:
         for topology in topologies:
             workdir = os.path.join(workroot, topology)
@@ -600,6 +627,7 @@ def main():
                       % (topology, n, row["plan_s"], row["one_ms"],
                          ", ".join("%s %.2f" % (h, s * 1000) for h, s in row["one_detail"].items()),
                          row["one_json_ms"], row["all_s"], row["peer_entries"]), flush=True)
+                save()
                 if not playbook:
                     continue
                 row["tmpl_one_ms"] = bench_templating(topology, n)
@@ -615,6 +643,11 @@ def main():
                     ours = {"error": "not run"}
                 row["ours_data"] = ours
                 row["ours_s"] = ours.get("error") or planning_seconds(ours, "ours:")
+                if "task_s" in ours:
+                    tasks = ", ".join("%s %.2f s" % (k.split(" (")[0], v) for k, v in ours["task_s"].items())
+                    print("[ours] %-15s N=%-5d %s; wall %.1f s, cpu %.1f s, controller rss %.0f MB"
+                          % (topology, n, tasks, ours["wall"], ours["cpu"], ours["maxrss_kb"] / 1024.0), flush=True)
+                save()
                 if n > args.skip_jinja_above:
                     jinja = {"error": "skipped"}
                 elif left() <= 0:
@@ -635,6 +668,10 @@ def main():
                       % (topology, n, fmt(row["ours_s"], "%.2f"), fmt(ours.get("wall"), "%.1f"),
                          fmt(ours.get("cpu"), "%.1f"), fmt(row["jinja_s"], "%.2f"), fmt(jinja.get("wall"), "%.1f"),
                          fmt(jinja.get("cpu"), "%.1f"), os.getloadavg()[0]), flush=True)
+                save()
+    except KeyboardInterrupt as exc:
+        interrupted = True
+        print("\nINTERRUPTED (%s): the tables below hold what was measured before" % (exc or "Ctrl-C"), flush=True)
     finally:
         if args.keep:
             print("\nkept generated files in %s" % workroot)
@@ -695,17 +732,8 @@ def main():
         failed += not ok
         print("%s %s%s" % ("PASS" if ok else "FAIL", text, (" - " + detail) if detail and not ok else ""))
 
-    if args.json:
-        for r in rows:
-            for key in ("ours_data", "jinja_data"):
-                if key in r:
-                    r[key] = dict((k, v) for k, v in r[key].items() if k != "captured")
-            if "one_detail" in r:
-                r["one_detail"] = dict(r["one_detail"])
-        with open(args.json, "w") as handle:
-            json.dump({"started": started, "cores": os.cpu_count(), "rows": rows,
-                       "checks": [{"text": t, "ok": ok, "detail": d} for t, ok, d in checks]}, handle, indent=1)
-    return 1 if failed else 0
+    save()
+    return 1 if failed or interrupted else 0
 
 
 if __name__ == "__main__":

@@ -10,8 +10,9 @@ For each topology and size N it measures
       for one host, and host_interfaces() for every host;
   (b) ansible-playbook over an inventory of N local hosts, planning the way
       roles/wireguard does: one run_once set_fact with
-      wgnet.wireguard.wg_network_plan, then a per-host set_fact that expands
-      the host's peers with wgnet.wireguard.wg_host_interfaces;
+      wgnet.wireguard.wg_network_plan, then the role's per-host set_fact of
+      wireguard_host_plan: wgnet.wireguard.wg_host_interfaces with the peers
+      as one JSON string per interface (the form wg_interface takes);
   (c) in the same run, the template-role way: a per-host set_fact whose Jinja
       loops over hostvars to build the same peer list (address/32 + LANs per
       peer; on hub-and-spoke a spoke's hub entry carries the tunnel range and
@@ -196,7 +197,7 @@ def bench_templating(topology, n):
     hostvars, groups, networks, keys = build_model(topology, n)
     # The JSON string the role's run_once set_fact stores.
     plan = json.dumps(_topology.plan_networks(hostvars, networks, groups, keys))
-    template = TrustedAsTemplate().tag("{{ bench_plan | wgnet.wireguard.wg_host_interfaces(inventory_hostname) }}")
+    template = TrustedAsTemplate().tag(OURS_HOST_PLAN)
     worst = 0.0
     probes = [host_name(n // 2 + 1)] + ([host_name(0)] if topology == "hub_and_spoke" else [])
     for name in probes:
@@ -250,7 +251,11 @@ JINJA_HUB_AND_SPOKE = (
     "{% endif %}"
     "{{ peers }}"
 )
-OURS_PEERS = "{{ (bench_plan | wgnet.wireguard.wg_host_interfaces(inventory_hostname) | first).peers }}"
+# The role's per-host task, verbatim: wireguard_host_plan, peers as JSON text.
+OURS_HOST_PLAN = "{{ bench_plan | wgnet.wireguard.wg_host_interfaces(inventory_hostname, peers_as_json=true) }}"
+# The peer list inside it, for the equality check against the Jinja result.
+OURS_PEERS = ("{{ (bench_plan | wgnet.wireguard.wg_host_interfaces(inventory_hostname, peers_as_json=true)"
+              " | first).peers | from_json }}")
 # As the role does: the plan travels as one JSON string, which Ansible's
 # template engine passes without converting every member of a large dict.
 OURS_PLAN = "{{ hostvars | wgnet.wireguard.wg_network_plan(bench_networks, groups, bench_keys) | to_json }}"
@@ -328,7 +333,8 @@ def write_playbooks(workdir, topology, store=False):
     """ours.yml, jinja.yml (timed) and verify.yml (equality check)."""
     ours = play("ours", [noop_task(), filter_floor_task(), plan_task(), {
         "name": "ours: expand (wg_host_interfaces, per host)",
-        "ansible.builtin.set_fact": expand_args("bench_ours_peers", store)}], topology)
+        # Stored as the role stores it, with or without --store-peers.
+        "ansible.builtin.set_fact": {"bench_host_plan": OURS_HOST_PLAN}}], topology)
     jinja = play("jinja", [noop_task(), filter_floor_task(), {
         "name": "jinja: expand (loops over hostvars, per host)",
         "ansible.builtin.set_fact": expand_args("bench_jinja_peers", store)}], topology)
@@ -540,8 +546,9 @@ def main():
     ap.add_argument("--run-timeout", type=float, default=1200,
                     help="longest single ansible-playbook run (default %(default)s)")
     ap.add_argument("--store-peers", action="store_true",
-                    help="the per-host set_fact keeps the whole peer list as a fact (as the role's wireguard_host_plan "
-                         "does) instead of its length; the controller then holds N*(N-1) peer entries on a mesh")
+                    help="the Jinja set_fact keeps the whole peer list as a fact instead of its length; the "
+                         "controller then holds N*(N-1) peer entries on a mesh (ours always stores its host plan, "
+                         "as the role does, with the peers as one JSON string)")
     ap.add_argument("--retries", type=int, default=1,
                     help="run a failed ansible-playbook again this many times; reported (default %(default)s)")
     ap.add_argument("--keep", action="store_true", help="keep the generated inventories, playbooks and logs")
@@ -692,9 +699,9 @@ def main():
     if not playbook:
         print("ansible-playbook columns: not run (--skip-ansible).")
     else:
-        print("ansible-playbook ours s: the run_once wg_network_plan set_fact plus the per-host wg_host_interfaces "
-              "set_fact; jinja s: the per-host set_fact looping over hostvars; ratio = jinja / ours. Both exclude "
-              "start-up and inventory parsing (see 'wall').")
+        print("ansible-playbook ours s: the run_once wg_network_plan set_fact plus the role's per-host "
+              "wireguard_host_plan set_fact (wg_host_interfaces, peers as JSON text); jinja s: the per-host set_fact "
+              "looping over hostvars; ratio = jinja / ours. Both exclude start-up and inventory parsing (see 'wall').")
         if any(r["n"] > args.skip_jinja_above for r in rows):
             print("Jinja runs above %d hosts are skipped (--skip-jinja-above): each host reads every other host "
                   "through hostvars, so the run grows with N^2." % args.skip_jinja_above)

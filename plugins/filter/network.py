@@ -30,9 +30,9 @@ def wg_network_plan(hostvars, networks, groups, public_keys=None, allow_missing_
 
 
 @_wrap
-def wg_host_interfaces(plan, host):
+def wg_host_interfaces(plan, host, peers_as_json=False):
     """One host's interfaces with their peers; see wg_host_interfaces.yml."""
-    return _topology.host_interfaces(plan, host)
+    return _topology.host_interfaces(plan, host, peers_as_json)
 
 
 @_wrap

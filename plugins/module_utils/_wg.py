@@ -317,6 +317,26 @@ def normalize_peer(peer, default_port=51820):
     }
 
 
+PEER_FIELDS = ("public_key", "name", "allowed_ips", "endpoint", "persistent_keepalive", "preshared_key_path")
+
+
+def peers_from_json(text):
+    """The peer list given as JSON text (wg_interface's peers_json), checked
+    for the fields the peers option accepts."""
+    try:
+        peers = json.loads(text)
+    except ValueError as exc:
+        raise ValueError("peers_json is not valid JSON: %s" % exc)
+    if not isinstance(peers, list) or not all(isinstance(p, dict) for p in peers):
+        raise ValueError("peers_json must be a JSON list of peer objects")
+    for peer in peers:
+        unknown = sorted(set(peer) - set(PEER_FIELDS))
+        if unknown:
+            raise ValueError("peers_json: peer %s has unsupported fields %s (supported: %s)"
+                             % (peer.get("name") or peer.get("public_key"), ", ".join(unknown), ", ".join(PEER_FIELDS)))
+    return peers
+
+
 def check_allowed_ips_unique(peers):
     """WireGuard silently moves a prefix to the last peer that claims it."""
     owner = {}

@@ -92,6 +92,14 @@ options:
       preshared_key_path:
         description: Path of a preshared key file on the host.
         type: path
+  peers_json:
+    description:
+      - The same list as O(peers), as one JSON string (or a list, which is serialized). Mutually exclusive with
+        O(peers).
+      - Meant for large networks: M(wgnet.wireguard.wg_host_interfaces#filter) with C(peers_as_json=true) returns
+        it, and Ansible then passes one string instead of templating every field of every peer. The fields are
+        those of O(peers) and are checked the same way.
+    type: json
   implementation:
     description:
       - V(kernel) uses the kernel module, V(userspace) uses C(wireguard-go), V(auto) uses the kernel module when it
@@ -186,6 +194,14 @@ EXAMPLES = r"""
         endpoint: gw.example.net:51820
         persistent_keepalive: 25
 
+- name: Every interface of this host from the network plan, peers passed as one JSON string
+  wgnet.wireguard.wg_interface:
+    name: "{{ item.interface }}"
+    addresses: "{{ item.addresses }}"
+    listen_port: "{{ item.listen_port }}"
+    peers_json: "{{ item.peers }}"
+  loop: "{{ wg_plan | wgnet.wireguard.wg_host_interfaces(inventory_hostname, peers_as_json=true) }}"
+
 - name: Remove the interface
   wgnet.wireguard.wg_interface:
     name: wg0
@@ -235,6 +251,7 @@ config_path:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import CommandRunner
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterface
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterfaceError
@@ -261,13 +278,20 @@ def main():
                     preshared_key_path=dict(type="path"),
                 ),
             ),
+            peers_json=dict(type="json"),
             implementation=dict(type="str", default="auto", choices=["auto", "kernel", "userspace"]),
             manage_routes=dict(type="bool", default=True),
             boot=dict(type="bool", default=True),
             config_path=dict(type="path"),
         ),
+        mutually_exclusive=[("peers", "peers_json")],
         supports_check_mode=True,
     )
+    if module.params["peers_json"] is not None:
+        try:
+            module.params["peers"] = _wg.peers_from_json(module.params["peers_json"])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
     interface = WireGuardInterface(module.params, CommandRunner(module), check_mode=module.check_mode)
     try:
         if module.params["state"] == "absent":

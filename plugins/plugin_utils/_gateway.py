@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import interface_peers
+
 
 class GatewayError(ValueError):
     """A gateway problem, worded to name the host, the variable and the fix."""
@@ -44,7 +46,7 @@ def gateway_plan(host, interfaces, facts, lan_interfaces=None, egress_interface=
     # Everything that can arrive over the tunnel: the ranges and every peer's
     # AllowedIPs (remote site LANs too), but not a full-tunnel /0.
     arriving = [ipaddress.ip_network(r) for i in routing for r in i.get("ranges", [])]
-    arriving += [ipaddress.ip_network(p) for i in routing for peer in i.get("peers", [])
+    arriving += [ipaddress.ip_network(p) for i in routing for peer in interface_peers(i)
                  for p in peer.get("allowed_ips", []) if not p.endswith("/0")]
     sources = dict((v, [str(n) for n in ipaddress.collapse_addresses(n for n in arriving if n.version == v)])
                    for v in (4, 6))

@@ -498,12 +498,28 @@ def collect_public_keys(registered, stored=None):
     return keys
 
 
-def host_interfaces(plan, host):
+def host_interfaces(plan, host, peers_as_json=False):
     """Every interface plan of one host, from the data plan_networks returned
-    (or that data as a JSON string, which is how the role carries it)."""
+    (or that data as a JSON string, which is how the role carries it).
+
+    peers_as_json: each plan's peers as one JSON string. Ansible finalizes
+    every value a template returns (about 37 us a peer field in a large
+    mesh); one string per interface skips that, and wg_interface's
+    peers_json takes it as it is.
+    """
     if isinstance(plan, str):
         plan = json.loads(plan)
-    return [host_plan(net, host) for _i, net in sorted(plan["networks"].items()) if host in net["members"]]
+    interfaces = [host_plan(net, host) for _i, net in sorted(plan["networks"].items()) if host in net["members"]]
+    if peers_as_json:
+        for interface in interfaces:
+            interface["peers"] = json.dumps(interface["peers"], separators=(",", ":"))
+    return interfaces
+
+
+def interface_peers(interface):
+    """The peers of one interface plan, whether carried as a list or as JSON."""
+    peers = interface.get("peers") or []
+    return json.loads(peers) if isinstance(peers, str) else peers
 
 
 def host_routes(plan, host):

@@ -92,3 +92,21 @@ def test_normalize_prefix_contains_address(addr_len):
     net = ipaddress.ip_network(_wg.normalize_prefix("%s/%d" % (addr, length)))
     assert net.prefixlen == length
     assert addr in net
+
+
+def test_peers_from_json_accepts_the_peers_option_fields():
+    text = '[{"public_key": "k", "name": "hub", "allowed_ips": ["10.0.0.0/24"], "endpoint": "h:1",' \
+           ' "persistent_keepalive": 25, "preshared_key_path": "/p"}]'
+    assert _wg.peers_from_json(text)[0]["name"] == "hub"
+    assert _wg.peers_from_json("[]") == []
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[{", "not valid JSON"),
+    ('{"public_key": "k"}', "JSON list of peer objects"),
+    ('["k"]', "JSON list of peer objects"),
+    ('[{"public_key": "k", "name": "hub", "allowedips": []}]', "peer hub has unsupported fields allowedips"),
+])
+def test_peers_from_json_rejects(text, message):
+    with pytest.raises(ValueError, match=message):
+        _wg.peers_from_json(text)

@@ -19,6 +19,7 @@ import base64
 import copy
 import inspect
 import ipaddress
+import json
 import os
 
 import pytest
@@ -519,3 +520,10 @@ def test_filter_documentation_matches_the_signature_and_the_plan():
     returned = doc["RETURN"]["_value"]["description"]
     for name in PLAN_KEYS:
         assert "C(%s)" % name in returned
+
+
+@pytest.mark.parametrize("inventory, host", [("gateways", "homegw"), ("egress", "branch"), ("sites", "router")])
+def test_peers_as_json_plans_the_same_gateway(inventory, host):
+    # The wireguard role publishes wireguard_host_plan with each interface's peers as JSON text.
+    as_json = [dict(i, peers=json.dumps(i["peers"])) for i in interfaces_of(inventory, host)]
+    assert gateway_plan(host, as_json, facts_of(host)) == plan_of(inventory, host)

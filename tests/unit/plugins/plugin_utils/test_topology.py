@@ -942,3 +942,14 @@ def test_egress_members_may_be_a_group_name():
                   groups=groups)
     assert "0.0.0.0/0" in peers(result, "spoke1")["hub1"]["allowed_ips"]
     assert "0.0.0.0/0" not in peers(result, "spoke2")["hub1"]["allowed_ips"]
+
+
+def test_host_interfaces_peers_as_json_carries_the_same_peers():
+    result = plan()
+    for host in sorted(result["networks"]["wg0"]["members"]):
+        as_list = host_interfaces(result, host)
+        as_json = host_interfaces(json.dumps(result), host, peers_as_json=True)
+        assert [isinstance(i["peers"], str) for i in as_json] == [True] * len(as_list)
+        assert [json.loads(i["peers"]) for i in as_json] == [i["peers"] for i in as_list]
+        assert [dict(i, peers=None) for i in as_json] == [dict(i, peers=None) for i in as_list]
+        assert [_topology.interface_peers(i) for i in as_json] == [i["peers"] for i in as_list]

@@ -9,7 +9,7 @@ VENV := $(ROOT)/.venv
 PY := $(VENV)/bin/python
 COLLECTION_LINK := $(ROOT)/build/collections/ansible_collections/wgnet/wireguard
 SANITY_ROOT := $(ROOT)/build/sanity/ansible_collections/wgnet/wireguard
-APT_PACKAGES := podman runc mmdebstrap uidmap shellcheck busybox
+APT_PACKAGES := podman runc mmdebstrap uidmap shellcheck busybox qrencode zbar-tools
 
 export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(ROOT)/lab/containers.conf
@@ -28,7 +28,7 @@ help:
 # ---------------------------------------------------------------- set-up
 deps: .lab/apt.stamp venv collection
 
-.lab/apt.stamp:
+.lab/apt.stamp: Makefile
 	@mkdir -p .lab
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

@@ -1,0 +1,43 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Thin filter wrappers over plugin_utils._openwrt."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _openwrt
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+
+
+def _wrap(func):
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (_openwrt.OpenWrtError, _topology.PlanError) as exc:
+            raise AnsibleFilterError("wgnet.wireguard: %s" % exc)
+    wrapper.__name__ = func.__name__
+    wrapper.__doc__ = func.__doc__
+    return wrapper
+
+
+@_wrap
+def wg_openwrt_reconcile(exported, plan, host, settings=None, absent=None):
+    """The UCI batch and live operations for one OpenWrt host; see wg_openwrt_reconcile.yml."""
+    return _openwrt.reconcile(plan, host, exported, settings, absent)
+
+
+@_wrap
+def wg_openwrt_keys(registered):
+    """The OpenWrt key script's results in wg_key's shape; see wg_openwrt_keys.yml."""
+    return _openwrt.key_results(registered)
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "wg_openwrt_reconcile": wg_openwrt_reconcile,
+            "wg_openwrt_keys": wg_openwrt_keys,
+        }

@@ -1,0 +1,464 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Controller-side OpenWrt support: the UCI sections the collection wants on a
+router, compared with what the router reported, turned into a `uci batch`
+and a list of live operations the router's shell script runs.
+
+The router runs no Python: a shell script prints `uci export` of network and
+firewall (secrets redacted on the router), this module decides, and a second
+shell script applies the batch and the operations. Nothing here sees a
+private key.
+
+Ownership: the collection owns
+- network.<if> (type interface), but only its proto/addresses/listen_port/mtu
+  options; private_key is set on the router and never read or written here;
+- peer sections of type wireguard_<if> whose name starts with ``wgnet_``;
+- firewall sections named wgnet_{zone,lan2wg,wg2lan,wg2wan,port}_<if>.
+Anything else, including peers added in LuCI (anonymous sections), is left alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+import shlex
+
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+
+UCI_NAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
+# fw4 (and fw3) refuse zone names over 11 characters.
+ZONE_NAME_MAX = 11
+FIREWALL_KINDS = ("zone", "lan2wg", "wg2lan", "wg2wan", "port")
+INTERFACE_OPTIONS = ("proto", "addresses", "listen_port", "mtu")
+REDACTED = "REDACTED"
+SECRET_OPTIONS = ("private_key", "preshared_key")
+_SAFE_VALUE = re.compile(r"^[^'\n\\]*$")
+
+
+class OpenWrtError(ValueError):
+    """A problem with an OpenWrt host, worded to name the host, the variable and the fix."""
+
+
+# ---------------------------------------------------------------- naming
+def uci_name(text):
+    """A UCI section name piece: letters, digits and _ only."""
+    return re.sub(r"[^A-Za-z0-9_]", "_", str(text))
+
+
+def zone_name(interface):
+    """The fw4 zone name of a WireGuard interface: at most 11 characters."""
+    name = "wgn_" + interface
+    if len(name) <= ZONE_NAME_MAX:
+        return name
+    return "wgn_" + hashlib.sha1(interface.encode("utf-8")).hexdigest()[:ZONE_NAME_MAX - 4]
+
+
+def peer_section_names(interface, peers):
+    """Peer name -> UCI section name wgnet_<if>_<peer>, unique within the host.
+    Two names that sanitize alike get a short hash suffix."""
+    base = dict((p, "wgnet_%s_%s" % (interface, uci_name(p))) for p in peers)
+    counts = {}
+    for name in base.values():
+        counts[name] = counts.get(name, 0) + 1
+    result = {}
+    for peer, name in base.items():
+        if counts[name] > 1:
+            name = "%s_%s" % (name, hashlib.sha1(peer.encode("utf-8")).hexdigest()[:6])
+        result[peer] = name
+    return result
+
+
+def firewall_section(kind, interface):
+    return "wgnet_%s_%s" % (kind, interface)
+
+
+# ---------------------------------------------------------------- uci export
+def parse_export(text):
+    """`uci export` output (one or more packages) -> {package: [section, ...]}.
+
+    A section is {"name", "type", "anonymous", "options": {name: str or list}}.
+    Anonymous sections are named @type[n] as `uci show` would.
+    """
+    packages = {}
+    package = None
+    section = None
+    counters = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        try:
+            words = shlex.split(stripped)
+        except ValueError as exc:
+            raise OpenWrtError("uci export line %d %r: %s" % (number, line, exc))
+        keyword = words[0]
+        if keyword == "package" and len(words) == 2:
+            package = words[1]
+            packages.setdefault(package, [])
+            counters = {}
+            section = None
+        elif keyword == "config" and len(words) in (2, 3) and package is not None:
+            stype = words[1]
+            index = counters.get(stype, 0)
+            counters[stype] = index + 1
+            anonymous = len(words) == 2
+            section = {"name": "@%s[%d]" % (stype, index) if anonymous else words[2], "type": stype,
+                       "anonymous": anonymous, "options": {}}
+            packages[package].append(section)
+        elif keyword in ("option", "list") and len(words) == 3 and section is not None:
+            name, value = words[1], words[2]
+            if keyword == "option":
+                section["options"][name] = value
+            else:
+                current = section["options"].get(name)
+                if not isinstance(current, list):
+                    current = [] if current is None else [current]
+                current.append(value)
+                section["options"][name] = current
+        else:
+            raise OpenWrtError("uci export line %d is not understood: %r" % (number, line))
+    return packages
+
+
+def _quote(value):
+    return "'%s'" % value
+
+
+def render_section(package, section):
+    """One section in `uci export` form (values quoted, secrets as reported)."""
+    head = "config %s" % section["type"]
+    if not section.get("anonymous"):
+        head += " %s" % _quote(section["name"])
+    lines = ["# %s" % package, head] if package else [head]
+    for name, value in section["options"].items():
+        if isinstance(value, list):
+            lines += ["\tlist %s %s" % (name, _quote(v)) for v in value]
+        else:
+            lines.append("\toption %s %s" % (name, _quote(value)))
+    return "\n".join(lines) + "\n"
+
+
+def redact(options):
+    return dict((k, REDACTED if k in SECRET_OPTIONS else v) for k, v in options.items())
+
+
+# ---------------------------------------------------------------- wanted state
+def _peers(interface):
+    peers = interface.get("peers") or []
+    return json.loads(peers) if isinstance(peers, str) else peers
+
+
+def _check_value(host, what, value):
+    values = value if isinstance(value, list) else [value]
+    for v in values:
+        if not _SAFE_VALUE.match(str(v)):
+            raise OpenWrtError("host %s: %s %r contains a quote, backslash or newline, which this collection does "
+                               "not write into UCI" % (host, what, v))
+
+
+def wanted_sections(plan, host, settings=None):
+    """The sections the collection wants on one OpenWrt host.
+
+    plan: the network plan (dict or JSON string); settings: mtu, lan_zone,
+    wan_zone, zone_input, masquerade. Returns {"interfaces": [...],
+    "network": [section...], "firewall": [section...]} in a stable order.
+    """
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+
+    settings = settings or {}
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    lan_zone = settings.get("lan_zone") or "lan"
+    wan_zone = settings.get("wan_zone") or "wan"
+    zone_input = settings.get("zone_input") or "ACCEPT"
+    masquerade = bool(settings.get("masquerade"))
+    mtu = int(settings.get("mtu") or 0)
+    interfaces, network, firewall = [], [], []
+    for iface in _topology.host_interfaces(plan, host):
+        name = iface["interface"]
+        if not UCI_NAME.match(name):
+            raise OpenWrtError(
+                "host %s: interface %s cannot be an OpenWrt network name (UCI section names are letters, digits "
+                "and _ only); rename the network in wireguard_networks or wireguard_interface, e.g. %s"
+                % (host, name, uci_name(name)))
+        interfaces.append(name)
+        me = plan["networks"][name]["members"][host]
+        options = {"proto": "wireguard", "addresses": list(iface["addresses"]),
+                   "listen_port": str(iface["listen_port"])}
+        if mtu:
+            options["mtu"] = str(mtu)
+        network.append({"name": name, "type": "interface", "options": options})
+        peers = _peers(iface)
+        names = peer_section_names(name, [p["name"] for p in peers])
+        for peer in peers:
+            _check_value(host, "peer name", peer["name"])
+            opts = {"description": peer["name"], "public_key": peer["public_key"],
+                    "allowed_ips": list(peer["allowed_ips"]), "route_allowed_ips": "1"}
+            if peer.get("endpoint"):
+                ep_host, ep_port = _wg.split_endpoint(peer["endpoint"])
+                _check_value(host, "endpoint of %s" % peer["name"], ep_host)
+                opts["endpoint_host"] = ep_host
+                opts["endpoint_port"] = str(ep_port)
+            if int(peer.get("persistent_keepalive") or 0):
+                opts["persistent_keepalive"] = str(peer["persistent_keepalive"])
+            network.append({"name": names[peer["name"]], "type": "wireguard_%s" % name, "options": opts})
+
+        zone = zone_name(name)
+        # Peers reach each other through a hub on the same interface.
+        forward = "ACCEPT" if iface.get("role") == "hub" and iface.get("forwarding") else "REJECT"
+        zopts = {"name": zone, "network": [name], "input": zone_input, "output": "ACCEPT", "forward": forward}
+        if masquerade:
+            zopts["masq"] = "1"
+        firewall.append({"name": firewall_section("zone", name), "type": "zone", "options": zopts})
+        if iface.get("lan_subnets") or masquerade:
+            firewall.append({"name": firewall_section("lan2wg", name), "type": "forwarding",
+                             "options": {"src": lan_zone, "dest": zone}})
+        if iface.get("lan_subnets"):
+            firewall.append({"name": firewall_section("wg2lan", name), "type": "forwarding",
+                             "options": {"src": zone, "dest": lan_zone}})
+        if iface.get("egress_gateway"):
+            firewall.append({"name": firewall_section("wg2wan", name), "type": "forwarding",
+                             "options": {"src": zone, "dest": wan_zone}})
+        if me.get("endpoint"):
+            firewall.append({"name": firewall_section("port", name), "type": "rule",
+                             "options": {"name": "wgnet-%s-port" % name, "src": wan_zone, "proto": "udp",
+                                         "dest_port": str(iface["listen_port"]), "target": "ACCEPT"}})
+    for package in (network, firewall):
+        for section in package:
+            for key, value in section["options"].items():
+                _check_value(host, "%s.%s" % (section["name"], key), value)
+    return {"interfaces": interfaces, "network": network, "firewall": firewall,
+            "lan_zone": lan_zone, "wan_zone": wan_zone}
+
+
+# ---------------------------------------------------------------- comparison
+def _owned(package, section, interfaces):
+    """Whether the collection owns a reported section (see module docstring)."""
+    if section.get("anonymous"):
+        return False
+    name, stype = section["name"], section["type"]
+    if package == "network":
+        if name in interfaces:
+            return True
+        return stype.startswith("wireguard_") and stype[len("wireguard_"):] in interfaces \
+            and name.startswith("wgnet_")
+    if package == "firewall":
+        return any(name == firewall_section(kind, i) for kind in FIREWALL_KINDS for i in interfaces)
+    return False
+
+
+def _section_batch(package, wanted, current, managed=None):
+    """uci batch lines turning current (or None) into wanted. managed: option
+    names this collection owns in the section (None: all)."""
+    path = "%s.%s" % (package, wanted["name"])
+    lines = []
+    if current is not None and current["type"] != wanted["type"]:
+        lines.append("delete %s" % path)
+        current = None
+    if current is None:
+        lines.append("set %s=%s" % (path, wanted["type"]))
+        have = {}
+    else:
+        have = current["options"]
+    for key, value in wanted["options"].items():
+        old = have.get(key)
+        if old == value:
+            continue
+        if isinstance(value, list):
+            if old is not None:
+                lines.append("delete %s.%s" % (path, key))
+            lines += ["add_list %s.%s=%s" % (path, key, _quote(v)) for v in value]
+        else:
+            lines.append("set %s.%s=%s" % (path, key, _quote(value)))
+    for key in have:
+        if key not in wanted["options"] and (managed is None or key in managed):
+            lines.append("delete %s.%s" % (path, key))
+    return lines
+
+
+def _strip(section, managed=None):
+    """A section's comparable form: owned options only, secrets redacted."""
+    opts = dict((k, v) for k, v in section["options"].items() if managed is None or k in managed)
+    return {"name": section["name"], "type": section["type"], "options": redact(opts)}
+
+
+def reconcile(plan, host, exported, settings=None, absent=None):
+    """Compare the wanted sections with the router's `uci export` output.
+
+    absent: a list of interfaces to remove instead (plan unused): every owned
+    section of theirs is deleted, network.<if> with its private key included.
+
+    Returns {"changed", "batch" (list of uci batch lines), "commit" (packages),
+    "ops" (list of live operation lines for the apply script), "before",
+    "after" (redacted export text of the owned sections), "interfaces"}.
+    """
+    if absent is not None:
+        for name in absent:
+            if not UCI_NAME.match(str(name)):
+                raise OpenWrtError("host %s: %r is not an OpenWrt interface name" % (host, name))
+        wanted = {"interfaces": list(absent), "network": [], "firewall": [], "lan_zone": None, "wan_zone": None}
+    else:
+        wanted = wanted_sections(plan, host, settings)
+    interfaces = wanted["interfaces"]
+    current = parse_export(exported) if isinstance(exported, str) else exported
+    for package in ("network", "firewall"):
+        if package not in current:
+            raise OpenWrtError("host %s: the router reported no /etc/config/%s; is it OpenWrt with fw4?"
+                               % (host, package))
+    zones = set(s["options"].get("name") for s in current["firewall"] if s["type"] == "zone")
+    for var, zone in (("wireguard_openwrt_lan_zone", wanted["lan_zone"]),
+                      ("wireguard_openwrt_wan_zone", wanted["wan_zone"])):
+        needed = [s for s in wanted["firewall"] if zone and zone in (s["options"].get("src"), s["options"].get("dest"))]
+        if needed and zone not in zones:
+            raise OpenWrtError("host %s: firewall zone %r (%s) does not exist in /etc/config/firewall; set %s "
+                               "to the router's zone name" % (host, zone, var, var))
+
+    batch, before, after = [], [], []
+    changed_packages = []
+    restart = []
+    for package in ("network", "firewall"):
+        have = dict((s["name"], s) for s in current[package] if _owned(package, s, interfaces))
+        want = wanted[package]
+        want_names = set(s["name"] for s in want)
+        lines = []
+        for name, section in have.items():
+            if name not in want_names:
+                lines.append("delete %s.%s" % (package, name))
+                before.append(render_section(package, _strip(section)))
+        for section in want:
+            managed = INTERFACE_OPTIONS if package == "network" and section["type"] == "interface" else None
+            old = have.get(section["name"])
+            if old is not None and old["type"] == "interface" and package == "network" and \
+                    section["type"] == "interface" and old["options"].get("proto") not in (None, "wireguard"):
+                raise OpenWrtError(
+                    "host %s: network.%s already exists with proto %s; this collection only manages a "
+                    "WireGuard interface of that name, so pick another interface name"
+                    % (host, section["name"], old["options"].get("proto")))
+            section_lines = _section_batch(package, section, old, managed)
+            if section_lines:
+                lines += section_lines
+                if old is not None:
+                    before.append(render_section(package, _strip(old, managed)))
+                after.append(render_section(package, _strip(section)))
+                if package == "network" and section["type"] == "interface":
+                    restart.append(section["name"])
+        if lines:
+            changed_packages.append(package)
+            batch += lines
+
+    if absent is not None:
+        ops = ["reload"] if "network" in changed_packages else []
+    else:
+        ops = _live_ops(wanted, current, interfaces, restart) if batch else []
+    if "firewall" in changed_packages:
+        ops.append("firewall")
+    return {
+        "changed": bool(batch),
+        "batch": batch,
+        "commit": changed_packages,
+        "ops": ops,
+        "restart": restart,
+        "before": "".join(before),
+        "after": "".join(after),
+        "interfaces": interfaces,
+    }
+
+
+def _routes(addresses, peer_sections):
+    peers = []
+    for s in peer_sections:
+        if s["options"].get("route_allowed_ips", "0") != "1":
+            continue
+        allowed = s["options"].get("allowed_ips") or []
+        peers.append({"allowed_ips": allowed if isinstance(allowed, list) else [allowed]})
+    return _wg.wanted_routes(addresses, peers)
+
+
+def _has_default(peer_sections):
+    for s in peer_sections:
+        allowed = s["options"].get("allowed_ips") or []
+        allowed = allowed if isinstance(allowed, list) else [allowed]
+        for prefix in allowed:
+            try:
+                if ipaddress.ip_network(prefix, strict=False).prefixlen == 0:
+                    return True
+            except ValueError:
+                return True  # not understood: let netifd set the interface up from UCI
+    return False
+
+
+def _live_ops(wanted, current, interfaces, restart):
+    """Lines for the apply script, one operation each:
+    ifup IF | peer IF KEY ALLOWED_CSV ENDPOINT|- KEEPALIVE | unpeer IF KEY |
+    route IF PREFIX | unroute IF PREFIX | firewall.
+
+    An interface whose own options changed (or that is new) is brought up by
+    netifd (`ifup`, which re-reads the config). When only its peers changed,
+    the peers and routes are changed live with wg/ip, as netifd would set them,
+    so the tunnel and its other peers never go down.
+    """
+    ops = []
+    for name in interfaces:
+        ptype = "wireguard_%s" % name
+        old_peers = [s for s in current["network"] if s["type"] == ptype and _owned("network", s, interfaces)]
+        new_peers = [s for s in wanted["network"] if s["type"] == ptype]
+        if _has_default(old_peers) or _has_default(new_peers):
+            # A full tunnel needs netifd's endpoint host routes: let it set up the interface.
+            if name not in restart:
+                restart.append(name)
+        if name in restart:
+            ops.append("ifup %s" % name)
+            continue
+        old_keys = set(s["options"].get("public_key") for s in old_peers)
+        new_keys = set(s["options"]["public_key"] for s in new_peers)
+        for key in sorted(k for k in old_keys - new_keys if k):
+            ops.append("unpeer %s %s" % (name, key))
+        old_by_name = dict((s["name"], s) for s in old_peers)
+        for s in new_peers:
+            o = s["options"]
+            if _strip(old_by_name.get(s["name"], {"name": "", "type": "", "options": {}}))["options"] == \
+                    redact(o):
+                continue
+            endpoint = _wg.join_endpoint(o["endpoint_host"], int(o["endpoint_port"])) \
+                if o.get("endpoint_host") else "-"
+            allowed = ",".join(o["allowed_ips"]) or "-"
+            ops.append("peer %s %s %s %s %s" % (name, o["public_key"], allowed, endpoint,
+                                                o.get("persistent_keepalive", "0")))
+        addresses = next(s["options"]["addresses"] for s in wanted["network"] if s["name"] == name)
+        old_routes = set(_routes(addresses, old_peers))
+        new_routes = _routes(addresses, new_peers)
+        ops += ["unroute %s %s" % (name, r) for r in sorted(old_routes - set(new_routes))]
+        ops += ["route %s %s" % (name, r) for r in new_routes if r not in old_routes]
+    return ops
+
+
+# ---------------------------------------------------------------- script output
+def parse_pairs(text):
+    """key=value lines printed by the router scripts -> dict (later keys win)."""
+    result = {}
+    for line in (text or "").splitlines():
+        if "=" in line:
+            key, value = line.split("=", 1)
+            result[key.strip()] = value.strip()
+    return result
+
+
+def key_results(registered):
+    """The openwrt key script's loop result -> the shape wg_key registers
+    ({"results": [{"item", "public_key", "changed"}]}), for wg_public_keys."""
+    results = []
+    for item in (registered or {}).get("results", []):
+        if item.get("skipped"):
+            continue
+        pairs = parse_pairs(item.get("stdout", ""))
+        key = pairs.get("public_key") or None
+        if key and not _wg.is_valid_key(key):
+            raise OpenWrtError("interface %s: the router printed %r as its public key, which is not a WireGuard "
+                               "key" % (item.get("item"), key))
+        results.append({"item": item.get("item"), "public_key": key, "changed": pairs.get("changed") == "1",
+                        "failed": bool(item.get("failed"))})
+    return {"results": results, "changed": any(r["changed"] for r in results)}

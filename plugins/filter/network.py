@@ -54,6 +54,12 @@ def wg_public_keys(registered, stored=None):
 
 
 @_wrap
+def wg_plan_public_keys(plan):
+    """Public keys of the plan's present members, to record; see wg_plan_public_keys.yml."""
+    return _topology.plan_public_keys(plan)
+
+
+@_wrap
 def wg_gateway_plan(interfaces, host, facts, lan_interfaces=None, egress_interface=None, masquerade=True,
                     proxy_arp_interfaces=None):
     """Forwarding, masquerade and sysctls of one gateway; see wg_gateway_plan.yml."""
@@ -69,5 +75,6 @@ class FilterModule(object):
             "wg_host_routes": wg_host_routes,
             "wg_member_interfaces": wg_member_interfaces,
             "wg_public_keys": wg_public_keys,
+            "wg_plan_public_keys": wg_plan_public_keys,
             "wg_gateway_plan": wg_gateway_plan,
         }

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
@@ -26,12 +27,13 @@ class PrivateKeyFile(object):
     The key bytes stay inside this object; results carry the public key only.
     """
 
-    def __init__(self, path, interface, regenerate="fail", fact_dir=None, check_mode=False):
+    def __init__(self, path, interface, regenerate="fail", fact_dir=None, check_mode=False, rotation_id=None):
         self.path = path
         self.interface = interface
         self.regenerate = regenerate
         self.fact_dir = fact_dir
         self.check_mode = check_mode
+        self.rotation_id = rotation_id or None
 
     def _existing_public_key(self):
         """(exists, public key or None if invalid)."""
@@ -43,15 +45,34 @@ class PrivateKeyFile(object):
         except ValueError:
             return True, None
 
+    def _fact_entry(self):
+        """This interface's entry of the local fact file ({} when none)."""
+        if not self.fact_dir:
+            return {}
+        text = _wg_files.read_text(os.path.join(self.fact_dir, FACT_NAME))
+        try:
+            entry = (json.loads(text) if text else {}).get(self.interface)
+        except (ValueError, AttributeError):
+            return {}
+        return entry if isinstance(entry, dict) else {}
+
     def run(self):
-        result = {"changed": False, "path": self.path, "generated": False, "public_key": None}
+        result = {"changed": False, "path": self.path, "generated": False, "rotated": False, "public_key": None}
         exists, public = self._existing_public_key()
         before = {"exists": exists, "public_key": _wg.fingerprint(public) if public else None}
+        recorded = self._fact_entry()
+        # Keyed rotation: one new key per rotation id, so running the same
+        # rotation again changes nothing. The id lives in the local fact.
+        rotation_id = self.rotation_id or recorded.get("rotation_id")
+        if self.rotation_id and not self.fact_dir:
+            raise WireGuardKeyError("rotation_id needs fact_dir: the id of the last rotation is kept in the local fact")
 
         generate = False
         if not exists:
             generate = True
         elif self.regenerate == "always":
+            generate = True
+        elif self.rotation_id and recorded.get("rotation_id") != self.rotation_id:
             generate = True
         elif public is None:
             if self.regenerate in ("never", "fail"):
@@ -64,6 +85,8 @@ class PrivateKeyFile(object):
             result["changed"] = True
         if generate:
             result["changed"] = result["generated"] = True
+            # A valid key replaced: the live interface and its peers still use the old one.
+            result["rotated"] = public is not None
             if self.check_mode:
                 public = None
             else:
@@ -74,9 +97,12 @@ class PrivateKeyFile(object):
             result["changed"] = True
 
         result["public_key"] = public
+        result["rotation_id"] = rotation_id
         if self.fact_dir and public:
             fact_path = os.path.join(self.fact_dir, FACT_NAME)
             entry = {"public_key": public, "private_key_path": self.path}
+            if rotation_id:
+                entry["rotation_id"] = rotation_id
             if _wg_files.update_json_fact(fact_path, self.interface, entry, self.check_mode):
                 result["changed"] = True
             result["fact_path"] = fact_path

@@ -44,6 +44,15 @@ options:
       - Directory of Ansible local facts where the public key is recorded. Set to an empty string to skip.
     type: path
     default: /etc/ansible/facts.d
+  rotation_id:
+    description:
+      - Keyed rotation. When the id recorded in the local fact (C(ansible_local.wgnet_wireguard.<interface>.rotation_id))
+        differs from this one, a new key is generated and this id recorded; with the same id again nothing changes.
+      - Any string that names the rotation, for example a date. Needs O(fact_dir).
+      - The live interface keeps using the old key until M(wgnet.wireguard.wg_interface) switches it; the
+        C(wgnet.wireguard.rotate) playbook does both and gives the peers the new public key in the same run.
+    type: str
+    version_added: 0.1.0
 attributes:
   check_mode:
     support: full
@@ -71,10 +80,10 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ wg0_key.public_key }}"
 
-- name: Replace the key on purpose (key rotation)
+- name: Replace the key once for the rotation of 21 November (a second run changes nothing)
   wgnet.wireguard.wg_key:
     interface: wg0
-    regenerate: always
+    rotation_id: "2026-11-21"
 """
 
 RETURN = r"""
@@ -92,6 +101,15 @@ generated:
   description: Whether a new key was (or in check mode would be) generated.
   returned: always
   type: bool
+rotated:
+  description: Whether a valid existing key was (or in check mode would be) replaced by a new one.
+  returned: always
+  type: bool
+rotation_id:
+  description: The id of the last rotation applied to this key, as recorded in the local fact; null if none.
+  returned: always
+  type: str
+  sample: "2026-11-21"
 fact_path:
   description: The local fact file holding the public key.
   returned: when O(fact_dir) is set and the public key is known
@@ -112,6 +130,7 @@ def main():
             path=dict(type="path"),
             regenerate=dict(type="str", default="fail", choices=["never", "fail", "full_idempotence", "always"]),
             fact_dir=dict(type="path", default="/etc/ansible/facts.d"),
+            rotation_id=dict(type="str"),
         ),
         supports_check_mode=True,
     )
@@ -122,6 +141,7 @@ def main():
         regenerate=module.params["regenerate"],
         fact_dir=module.params["fact_dir"] or None,
         check_mode=module.check_mode,
+        rotation_id=module.params["rotation_id"],
     )
     try:
         result = keyfile.run()

@@ -232,6 +232,28 @@ def normalize_network(interface, spec, groups, defaults=None):
     }
 
 
+def _without_absent(net, hostvars):
+    """The network without the members marked wireguard_state: absent.
+
+    Those hosts are being torn down in this run: they drop out of every peer
+    list and count for no check (a duplicate address, a port), so removing a
+    host is one run that marks it absent."""
+    absent = []
+    for name in net["members"]:
+        state = hostvars[name].get("wireguard_state", "present")
+        if state not in ("present", "absent", None, ""):
+            raise PlanError("host %s: wireguard_state %r must be present or absent" % (name, state))
+        if state == "absent":
+            absent.append(name)
+    gone = set(absent)
+    members = [n for n in net["members"] if n not in gone]
+    egress_members = net["egress_members"]
+    if egress_members != "all":
+        egress_members = [n for n in egress_members if n not in gone]
+    return dict(net, members=members, hubs=[h for h in net["hubs"] if h not in gone], egress_members=egress_members,
+                absent=absent, absent_hubs=[h for h in net["hubs"] if h in gone])
+
+
 class NetworkPlan(object):
     """The validated plan of one network."""
 
@@ -246,6 +268,12 @@ class NetworkPlan(object):
         for name in net["members"]:
             if name not in hostvars:
                 raise PlanError("%s: member %r is not an inventory host" % (what, name))
+        net = self.net = _without_absent(net, hostvars)
+        if not net["members"]:
+            # Every member is being removed: nothing to plan or check.
+            self.members, self.clients, self.hubs, self.hub_set = {}, {}, [], set()
+            self.egress_members, self.missing_keys, self.pending_clients = set(), [], []
+            return
 
         self.members = {}
         for name in net["members"]:
@@ -321,6 +349,10 @@ class NetworkPlan(object):
                         self.net["member_group"], self.net["hub_group"])
                 else:
                     where = "list at least one member in wireguard_networks.%s.hubs" % self.interface
+                if self.net["absent_hubs"]:
+                    where = ("its hubs %s are marked wireguard_state: absent; keep a hub present, or move the "
+                             "members that relay through it to another hub (or to topology mesh) in the same run"
+                             % ", ".join(self.net["absent_hubs"]))
                 raise PlanError("%s: no hub; %s needs one: %s"
                                 % (what, "topology " + topology if topology != "mesh" else "an unmanaged client",
                                    where))
@@ -343,6 +375,9 @@ class NetworkPlan(object):
         if not gw:
             return
         what = "network %s" % self.interface
+        if gw in self.net["absent"]:
+            raise PlanError("%s: egress gateway %s is marked wireguard_state: absent; choose another "
+                            "egress.gateway or remove the egress setting in the same run" % (what, gw))
         if gw not in self.members:
             raise PlanError("%s: egress gateway %r is not a member" % (what, gw))
         members = self.net["egress_members"]
@@ -377,6 +412,7 @@ class NetworkPlan(object):
             "clients": dict((n, member(c)) for n, c in self.clients.items()),
             "missing_keys": self.missing_keys,
             "pending_clients": self.pending_clients,
+            "absent": list(net["absent"]),
         }
 
     def direct(self, name):
@@ -495,6 +531,20 @@ def collect_public_keys(registered, stored=None):
         for item in (result or {}).get("results", []):
             if item.get("public_key") and not item.get("failed"):
                 keys.setdefault(item["item"], {})[host] = item["public_key"]
+    return keys
+
+
+def plan_public_keys(plan):
+    """interface -> host -> public key of every present member the plan knows
+    a key for: what the role records. Hosts no longer members (deleted from
+    the inventory) or marked absent are left out, so the file forgets them."""
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    keys = {}
+    for interface, net in plan["networks"].items():
+        known = dict((n, m["public_key"]) for n, m in net["members"].items() if m.get("public_key"))
+        if known:
+            keys[interface] = known
     return keys
 
 

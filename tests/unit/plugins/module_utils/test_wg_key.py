@@ -89,7 +89,8 @@ def test_second_run_unchanged(paths):
 def test_existing_valid_key_kept(paths):
     write_key(paths, KNOWN_PRIVATE + "\n")
     result = run(paths, fact_dir=False)
-    assert result == {"changed": False, "path": str(paths.key), "generated": False, "public_key": KNOWN_PUBLIC,
+    assert result == {"changed": False, "path": str(paths.key), "generated": False, "rotated": False,
+                      "public_key": KNOWN_PUBLIC, "rotation_id": None,
                       "diff": {"before": {"exists": True, "public_key": KNOWN_PUBLIC[:8] + "..."},
                                "after": {"exists": True, "public_key": KNOWN_PUBLIC[:8] + "..."}}}
     assert key_text(paths) == KNOWN_PRIVATE + "\n"
@@ -207,3 +208,77 @@ def test_result_never_contains_private_key(paths):
         assert_no_private_in(result, private)
     write_key(paths, KNOWN_PRIVATE + "\n", file_mode=0o644)
     assert_no_private_in(run(paths), KNOWN_PRIVATE)
+
+
+def run_rotation(paths, rotation_id, check_mode=False, regenerate="fail"):
+    keyfile = PrivateKeyFile(str(paths.key), "wg0", regenerate=regenerate, fact_dir=str(paths.facts),
+                             check_mode=check_mode, rotation_id=rotation_id)
+    return keyfile.run()
+
+
+def test_rotation_replaces_once_per_id(paths):
+    write_key(paths, KNOWN_PRIVATE + "\n")
+    assert run(paths)["rotated"] is False
+    first = run_rotation(paths, "2026-11-21")
+    assert first["changed"] and first["generated"] and first["rotated"]
+    assert first["public_key"] != KNOWN_PUBLIC
+    assert _wg.public_key(key_text(paths).strip()) == first["public_key"]
+    assert json.loads(paths.fact.read_text())["wg0"] == {
+        "public_key": first["public_key"], "private_key_path": str(paths.key), "rotation_id": "2026-11-21"}
+    again = run_rotation(paths, "2026-11-21")
+    assert again["changed"] is False and again["generated"] is False and again["rotated"] is False
+    assert again["public_key"] == first["public_key"] and again["rotation_id"] == "2026-11-21"
+    nxt = run_rotation(paths, "2026-12-01")
+    assert nxt["rotated"] and nxt["public_key"] not in (KNOWN_PUBLIC, first["public_key"])
+
+
+def test_plain_run_keeps_recorded_rotation_id(paths):
+    """A normal run (no rotation_id) must not forget the last rotation, or the
+    same rotation would replace the key again."""
+    write_key(paths, KNOWN_PRIVATE + "\n")
+    rotated = run_rotation(paths, "r1")
+    plain = run(paths)
+    assert plain["changed"] is False and plain["rotation_id"] == "r1"
+    assert json.loads(paths.fact.read_text())["wg0"]["rotation_id"] == "r1"
+    assert run_rotation(paths, "r1")["public_key"] == rotated["public_key"]
+
+
+def test_rotation_of_missing_key_generates_and_records_without_rotated(paths):
+    result = run_rotation(paths, "r1")
+    assert result["generated"] and not result["rotated"]
+    assert run_rotation(paths, "r1")["changed"] is False
+
+
+def test_rotation_check_mode_changes_nothing(paths):
+    write_key(paths, KNOWN_PRIVATE + "\n")
+    run(paths)
+    fact_before = paths.fact.read_text()
+    result = run_rotation(paths, "r1", check_mode=True)
+    assert result["changed"] and result["rotated"] and result["public_key"] is None
+    assert key_text(paths) == KNOWN_PRIVATE + "\n"
+    assert paths.fact.read_text() == fact_before
+
+
+def test_rotation_replaces_invalid_key_even_under_fail(paths):
+    """The rotation asks for a new key: an unreadable old one is no reason to stop."""
+    write_key(paths, "garbage\n")
+    result = run_rotation(paths, "r1")
+    assert result["generated"] and not result["rotated"]
+    assert _wg.is_valid_key(key_text(paths).strip())
+
+
+def test_rotation_needs_fact_dir(paths):
+    write_key(paths, KNOWN_PRIVATE + "\n")
+    keyfile = PrivateKeyFile(str(paths.key), "wg0", fact_dir=None, rotation_id="r1")
+    with pytest.raises(WireGuardKeyError, match="rotation_id needs fact_dir"):
+        keyfile.run()
+    assert key_text(paths) == KNOWN_PRIVATE + "\n"
+
+
+def test_rotation_with_corrupt_fact_file(paths):
+    write_key(paths, KNOWN_PRIVATE + "\n")
+    paths.facts.mkdir()
+    paths.fact.write_text("[1, 2")
+    result = run_rotation(paths, "r1")
+    assert result["rotated"]
+    assert json.loads(paths.fact.read_text())["wg0"]["rotation_id"] == "r1"

@@ -24,9 +24,11 @@ def _wrap(func):
 
 
 @_wrap
-def wg_network_plan(hostvars, networks, groups, public_keys=None, allow_missing_keys=False, defaults=None):
+def wg_network_plan(hostvars, networks, groups, public_keys=None, allow_missing_keys=False, defaults=None,
+                    preshared_keys=False):
     """Validate and plan every WireGuard network; see wg_network_plan.yml."""
-    return _topology.plan_networks(hostvars, networks, groups, public_keys or {}, allow_missing_keys, defaults)
+    return _topology.plan_networks(hostvars, networks, groups, public_keys or {}, allow_missing_keys, defaults,
+                                   preshared_keys)
 
 
 @_wrap

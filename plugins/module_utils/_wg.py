@@ -693,5 +693,7 @@ def summarize(interface, peers):
         if peer.get("persistent_keepalive"):
             lines.append("    persistent_keepalive: %s" % peer["persistent_keepalive"])
         if peer.get("preshared_key_path") or peer.get("preshared_key"):
-            lines.append("    preshared_key: <redacted>")
+            # Set, or set and changed: never a value nor a hash of one.
+            lines.append("    preshared_key: %s" % ("<redacted, changed>" if peer.get("preshared_key_changed")
+                                                     else "<redacted>"))
     return "\n".join(lines) + "\n"

@@ -195,6 +195,10 @@ class WireGuardInterface(object):
             path = peer["preshared_key_path"]
             if path:
                 text = _wg_files.read_text(path)
+                if text is None and self.check_mode:
+                    # The task that delivers it did not write it in check mode either.
+                    psks[peer["public_key"]] = "(delivered by a real run)"
+                    continue
                 if text is None or not _wg.is_valid_key(text):
                     raise WireGuardInterfaceError(
                         "preshared key file %s of peer %s is missing or not a valid key"
@@ -315,7 +319,11 @@ class WireGuardInterface(object):
         if systemd and self._ensure_enabled():
             changed = True
 
-        after = _wg.summarize(dict(iface, fwmark=fwmark), peers)
+        psk_changed = set(p["public_key"] for p, fields in (self.peer_plan or {}).get("change", [])
+                          if "preshared_key" in fields)
+        after = _wg.summarize(dict(iface, fwmark=fwmark),
+                              [dict(p, preshared_key_changed=True) if p["public_key"] in psk_changed else p
+                               for p in peers])
         plan = self.peer_plan
         if created:
             plan = {"add": peers, "remove": [], "change": []}

@@ -30,6 +30,7 @@ import json
 import re
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 
 TOPOLOGIES = ("hub_and_spoke", "mesh", "hybrid")
 DEFAULT_PORT = 51820
@@ -89,7 +90,7 @@ class Member(object):
     """One host (or unmanaged client) of a network, validated."""
 
     __slots__ = ("name", "port", "addresses", "lans", "endpoint", "keepalive", "prefixes", "client",
-                 "public_key", "names")
+                 "public_key", "names", "hub")
 
     def __init__(self, name, settings, names, network, ranges, client=False):
         self.name = name
@@ -165,6 +166,7 @@ class Member(object):
         self.prefixes = _sort_prefixes([str(ipaddress.ip_network(ip)) for ip, _n in self.addresses]
                                        + [str(lan) for lan in self.lans])
         self.public_key = None
+        self.hub = None
 
     def interface_addresses(self):
         return ["%s/%d" % (ip, net.prefixlen) for ip, net in self.addresses]
@@ -229,6 +231,8 @@ def normalize_network(interface, spec, groups, defaults=None):
         "egress_gateway": egress.get("gateway"),
         "egress_members": egress_members,
         "clients": spec.get("clients") or {},
+        # The single-network form reads its clients from wireguard_clients.
+        "clients_var": spec.get("clients_var") or "wireguard_networks.%s.clients" % interface,
     }
 
 
@@ -280,18 +284,27 @@ class NetworkPlan(object):
             settings, names = host_settings(hostvars[name], self.interface, name)
             self.members[name] = Member(name, settings, names, net, net["ranges"])
         self.clients = {}
+        if not isinstance(net["clients"], dict):
+            raise PlanError("%s: %s must map client names to their settings" % (what, net["clients_var"]))
         for name, spec in sorted(net["clients"].items()):
             if name in hostvars:
                 raise PlanError("%s: client %r has the name of an inventory host" % (what, name))
             spec = spec or {}
-            names = dict((k, "wireguard_networks.%s.clients.%s.%s" % (self.interface, name, k)) for k in HOST_KEYS)
+            if not isinstance(spec, dict):
+                raise PlanError("client %s: %s.%s must be a mapping of settings" % (name, net["clients_var"], name))
+            names = dict((k, "%s.%s.%s" % (net["clients_var"], name, k)) for k in HOST_KEYS + ("public_key", "hub"))
             settings = dict((k, spec.get(k)) for k in HOST_KEYS)
             settings["persistent_keepalive"] = spec.get("persistent_keepalive", net["persistent_keepalive"])
             client = Member(name, settings, names, net, net["ranges"], client=True)
-            client.public_key = spec.get("public_key") or None
+            # A key given in the inventory wins; else the one clients.yml generated and recorded.
+            client.public_key = spec.get("public_key") or public_keys.get(name) or None
             if client.public_key and not _wg.is_valid_key(client.public_key):
-                raise PlanError("client %s: wireguard_networks.%s.clients.%s.public_key is not a valid WireGuard "
-                                "public key" % (name, self.interface, name))
+                raise PlanError("client %s: %s is not a valid WireGuard public key (44 base64 characters)"
+                                % (name, names["public_key"]))
+            client.hub = spec.get("hub") or (net["hubs"][0] if net["hubs"] else None)
+            if spec.get("hub") and spec["hub"] not in net["hubs"]:
+                raise PlanError("client %s: %s %r is not a hub of %s; choose one of %s"
+                                % (name, names["hub"], spec["hub"], self.interface, ", ".join(net["hubs"]) or "(none)"))
             self.clients[name] = client
         self.hubs = list(net["hubs"])
         self.hub_set = set(self.hubs)
@@ -399,6 +412,9 @@ class NetworkPlan(object):
             return {"addresses": m.interface_addresses(), "prefixes": m.prefixes,
                     "lans": [str(lan) for lan in m.lans], "endpoint": m.endpoint, "keepalive": m.keepalive,
                     "port": m.port, "versions": sorted(m.versions()), "public_key": m.public_key}
+
+        def client(c):
+            return dict(member(c), hub=c.hub)
         net = self.net
         return {
             "interface": self.interface,
@@ -409,7 +425,7 @@ class NetworkPlan(object):
             "egress_gateway": net["egress_gateway"],
             "egress_members": sorted(self.egress_members),
             "members": dict((n, member(m)) for n, m in self.members.items()),
-            "clients": dict((n, member(c)) for n, c in self.clients.items()),
+            "clients": dict((n, client(c)) for n, c in self.clients.items()),
             "missing_keys": self.missing_keys,
             "pending_clients": self.pending_clients,
             "absent": list(net["absent"]),
@@ -493,6 +509,9 @@ def host_plan(net, name):
             if c["public_key"]:
                 peers.append({"name": c_name, "public_key": c["public_key"], "allowed_ips": list(c["prefixes"]),
                               "endpoint": c["endpoint"], "persistent_keepalive": 0})
+    if net.get("preshared_keys"):
+        for peer in peers:
+            peer["preshared_key_path"] = _psk.psk_file(net["interface"], peer["public_key"])
     if name in net["hubs"]:
         role = "hub"
     else:
@@ -589,12 +608,14 @@ def _check_ports(networks):
             seen[(name, m.port)] = net.interface
 
 
-def plan_networks(hostvars, networks, groups, public_keys, allow_missing_keys=False, defaults=None):
+def plan_networks(hostvars, networks, groups, public_keys, allow_missing_keys=False, defaults=None,
+                  preshared_keys=False):
     """Validate every network and return the plan as plain data.
 
     hostvars: host name -> variables; networks: interface -> definition (see
     normalize_network); groups: inventory group -> host names; public_keys:
-    interface -> host -> public key.
+    interface -> host (or client) -> public key; preshared_keys: every peer
+    entry names the file of its PSK (see _psk.psk_file).
     """
     if not isinstance(networks, dict) or not networks:
         raise PlanError("wireguard_networks must map interface names to network definitions")
@@ -604,4 +625,7 @@ def plan_networks(hostvars, networks, groups, public_keys, allow_missing_keys=Fa
         planned[interface] = NetworkPlan(net, hostvars, (public_keys or {}).get(interface) or {},
                                          allow_missing_keys)
     _check_ports(planned)
-    return {"networks": dict((i, n.to_dict()) for i, n in planned.items())}
+    result = {"networks": dict((i, n.to_dict()) for i, n in planned.items())}
+    for net in result["networks"].values():
+        net["preshared_keys"] = bool(preshared_keys)
+    return result

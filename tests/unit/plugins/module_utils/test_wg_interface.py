@@ -268,6 +268,28 @@ def test_psk_changed_on_host_is_set_by_path(world):
     assert world.host.wg["peers"][B]["psk"] == PSK
 
 
+def test_psk_change_shows_in_the_diff_without_the_key(world):
+    world.in_sync_hub()
+    world.host.wg["peers"][B]["psk"] = None
+    result = world.present()
+    assert "    preshared_key: <redacted, changed>" in result["diff"]["after"]
+    assert "<redacted, changed>" not in result["diff"]["before"]
+    assert "preshared_key: <redacted>" not in result["diff"]["after"].split("spoke-b")[0]
+    again = world.present()
+    assert again["changed"] is False and "changed>" not in again["diff"]["after"]
+
+
+def test_check_mode_with_a_psk_file_not_delivered_yet(world):
+    # The role's copy task writes nothing in check mode; planning goes on.
+    world.in_sync_hub()
+    world.psk_path.unlink()
+    result = world.present(check_mode=True)
+    assert result["changed"] is True
+    assert world.host.mutation_strings() == []
+    with pytest.raises(WireGuardInterfaceError, match="preshared key file .* is missing"):
+        world.interface().present()
+
+
 def test_psk_removed(world):
     world.in_sync_hub()
     peers = world.hub_peers()
@@ -475,7 +497,8 @@ def test_config_drift_diff_and_result_are_secret_free(world):
     assert result["changed"] is True
     assert "write %s" % world.config_path in result["actions"]
     assert "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28=" not in repr(result)
-    assert "preshared_key: <redacted>" in result["diff"]["after"]
+    # The live PSK differs from the file: the diff says so, and nothing more.
+    assert "preshared_key: <redacted, changed>" in result["diff"]["after"]
     assert "preshared_key: <redacted>" in result["diff"]["before"]
     assert _wg.fingerprint(PUBLIC) in result["diff"]["after"]
 

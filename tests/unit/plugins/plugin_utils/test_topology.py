@@ -19,6 +19,7 @@ import json
 
 import pytest
 
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import PlanError
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import collect_public_keys
@@ -490,6 +491,46 @@ def test_two_hubs_with_a_client_no_prefix_twice():
     for hub in ("hub1", "hub2"):
         assert peers(result, hub)["phone"]["allowed_ips"] == ["10.77.0.50/32"]
     assert_no_prefix_twice(result)
+
+
+def test_client_hub_choice_is_recorded():
+    # Every hub peers with the client; `hub` picks the one its config routes the ranges through.
+    network = {"range": RANGE, "members": "five", "hubs": "two_hubs",
+               "clients": {"phone": dict(PHONE, hub="hub2")}}
+    result = plan({"wg0": network})
+    assert result["networks"]["wg0"]["clients"]["phone"]["hub"] == "hub2"
+    for hub in ("hub1", "hub2"):
+        assert "phone" in peers(result, hub)
+    assert plan({"wg0": dict(network, clients={"phone": PHONE})})["networks"]["wg0"]["clients"]["phone"]["hub"] == "hub1"
+
+
+def test_client_hub_must_be_a_hub():
+    network = {"range": RANGE, "members": "five", "hubs": "two_hubs",
+               "clients": {"phone": dict(PHONE, hub="spoke3")}}
+    with pytest.raises(_topology.PlanError, match=r"client phone: wireguard_networks.wg0.clients.phone.hub 'spoke3' "
+                                                  r"is not a hub of wg0; choose one of hub1, hub2"):
+        plan({"wg0": network})
+
+
+def test_client_key_from_the_recorded_keys():
+    phone = {"address": "10.77.0.50"}
+    keys = {"wg0": dict(KEYS, phone=PHONE["public_key"])}
+    result = plan({"wg0": {"range": RANGE, "clients": {"phone": phone}}}, public_keys=keys)
+    assert result["networks"]["wg0"]["pending_clients"] == []
+    assert "phone" in peers(result, "hub1")
+
+
+def test_preshared_key_paths_in_every_peer_entry():
+    result = plan({"wg0": {"range": RANGE, "clients": {"phone": PHONE}}}, preshared_keys=True)
+    for host in ("hub1", "spoke1"):
+        for peer in iface(result, host)["peers"]:
+            assert peer["preshared_key_path"].startswith("/etc/wireguard/psk/wg0/")
+            assert peer["preshared_key_path"].endswith(".psk")
+    hub_side = peers(result, "hub1")["spoke1"]["preshared_key_path"]
+    assert hub_side == _psk.psk_file("wg0", KEYS["spoke1"])
+    assert peers(result, "hub1")["phone"]["preshared_key_path"] == _psk.psk_file("wg0", PHONE["public_key"])
+    plain = plan()
+    assert all("preshared_key_path" not in p for p in iface(plain, "hub1")["peers"])
 
 
 def test_two_hubs_with_a_client_lan_no_prefix_twice():

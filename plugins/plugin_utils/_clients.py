@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Controller-side logic for unmanaged clients (phones, laptops) and
+preshared keys.
+
+- client_plans(): validate each client's own settings (allowed_ips, dns, hub,
+  full_tunnel) against a network plan from _topology.plan_networks and return
+  what its wg-quick config needs, without key material;
+- render_client_config(): the wg-quick text, given the key material the
+  caller read (only the wg_client_config action does);
+and the file helpers the controller-side actions share. Preshared keys are
+in _psk.
+
+Plain Python with no Ansible imports, unit tested directly.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import re
+
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+
+CLIENT_KEYS = frozenset(("address", "public_key", "allowed_ips", "full_tunnel", "dns", "hub", "persistent_keepalive",
+                         "lan_subnets", "allow_public_subnets", "endpoint", "port"))
+KEY_MODE = 0o600
+DIR_MODE = 0o700
+PRIVATE_KEY_PLACEHOLDER = "# PrivateKey = <paste the client's private key here>"
+_DNS_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,253}$")
+
+
+class ClientError(ValueError):
+    """An inventory problem with a client or a preshared key setting."""
+
+
+def _var(prefix, name, key):
+    return "%s.%s.%s" % (prefix, name, key)
+
+
+def _prefix(interface, spec):
+    """The variable a network's clients come from (the single-network form
+    of the role reads wireguard_clients)."""
+    return (spec or {}).get("clients_var") or "wireguard_networks.%s.clients" % interface
+
+
+def _load(plan):
+    return json.loads(plan) if isinstance(plan, str) else plan
+
+
+def site_lans(net, exclude=None):
+    """Every LAN behind a member or a client of a planned network."""
+    lans = [lan for n in net["order"] for lan in net["members"][n]["lans"]]
+    lans += [lan for c, data in sorted(net["clients"].items()) if c != exclude for lan in data["lans"]]
+    return lans
+
+
+def client_plans(plan, networks):
+    """What each client's config needs, validated.
+
+    plan: the output of _topology.plan_networks (dict or its JSON string);
+    networks: interface -> network definition, where the clients' own
+    settings are read.
+    Returns a list sorted by (network, client) of dicts: network, name,
+    addresses, dns, public_key (None: the controller generates the pair),
+    peers (one per hub, the client's chosen hub first: name, public_key or
+    None, endpoint, allowed_ips, persistent_keepalive).
+    """
+    plan = _load(plan)
+    result = []
+    for interface in sorted(plan["networks"]):
+        net = plan["networks"][interface]
+        prefix = _prefix(interface, networks.get(interface))
+        specs = (networks.get(interface) or {}).get("clients") or {}
+        if not isinstance(specs, dict):
+            raise ClientError("network %s: %s must be a mapping of client name to settings" % (interface, prefix))
+        for name in sorted(net["clients"]):
+            spec = specs.get(name) or {}
+            result.append(_client_plan(net, name, spec, prefix))
+    return result
+
+
+def _client_plan(net, name, spec, prefix):
+    interface = net["interface"]
+    unknown = sorted(set(spec) - CLIENT_KEYS)
+    if unknown:
+        raise ClientError("client %s: unknown setting %s; a client takes %s"
+                          % (name, _var(prefix, name, unknown[0]), ", ".join(sorted(CLIENT_KEYS))))
+    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", name) or name in (".", ".."):
+        raise ClientError("client %r of network %s: the name becomes a file name; use letters, digits and _.-"
+                          % (name, interface))
+    me = net["clients"][name]
+    if not net["hubs"]:
+        raise ClientError("client %s: network %s has no hub to connect to" % (name, interface))
+    relay = me.get("hub") or net["hubs"][0]
+
+    full = spec.get("full_tunnel", False)
+    if not isinstance(full, bool):
+        raise ClientError("client %s: %s must be true or false" % (name, _var(prefix, name, "full_tunnel")))
+    if spec.get("allowed_ips") not in (None, "", []):
+        if full:
+            raise ClientError("client %s: set either %s or %s, not both"
+                              % (name, _var(prefix, name, "allowed_ips"),
+                                 _var(prefix, name, "full_tunnel")))
+        routed = []
+        for value in _topology._as_list(spec["allowed_ips"]):
+            try:
+                routed.append(_wg.normalize_prefix(value))
+            except ValueError:
+                raise ClientError("client %s: %s entry %r is not a CIDR prefix"
+                                  % (name, _var(prefix, name, "allowed_ips"), value))
+    elif full:
+        routed = [p for v, p in ((4, "0.0.0.0/0"), (6, "::/0")) if v in me["versions"]]
+    else:
+        # What a spoke's relay carries: the ranges and every LAN but those of the other hubs.
+        others = set(lan for h in net["hubs"] if h != relay for lan in net["members"][h]["lans"])
+        routed = list(net["ranges"]) + [lan for lan in site_lans(net, exclude=name) if lan not in others]
+
+    dns = []
+    for value in _topology._as_list(spec.get("dns")):
+        text = str(value).strip()
+        if not _DNS_NAME.match(text):
+            raise ClientError("client %s: %s entry %r is neither an IP address nor a search domain"
+                              % (name, _var(prefix, name, "dns"), value))
+        dns.append(text)
+
+    # Like a spoke: every hub is a peer (they all have the client as a peer),
+    # the chosen one first, carrying the ranges and the LANs.
+    peers = []
+    for hub in [relay] + [h for h in net["hubs"] if h != relay]:
+        data = net["members"][hub]
+        allowed = routed if hub == relay else [p for p in data["prefixes"] if p not in routed]
+        peers.append({
+            "name": hub,
+            "public_key": data["public_key"],
+            "endpoint": data["endpoint"],
+            "allowed_ips": _topology._sort_prefixes(allowed),
+            "persistent_keepalive": me["keepalive"],
+        })
+
+    addresses = []
+    for value in me["addresses"]:
+        ip = ipaddress.ip_interface(value).ip
+        addresses.append("%s/%d" % (ip, ip.max_prefixlen))
+    return {
+        "network": interface,
+        "name": name,
+        "addresses": addresses,
+        "dns": dns,
+        "public_key": spec.get("public_key") or None,
+        "peers": peers,
+    }
+
+
+def client_list(networks):
+    """(network, name, public key or None) of every declared client, before
+    any plan exists: what the key step needs."""
+    result = []
+    for interface in sorted(networks or {}):
+        prefix = _prefix(interface, networks[interface])
+        specs = (networks[interface] or {}).get("clients") or {}
+        if not isinstance(specs, dict):
+            raise ClientError("network %s: %s must be a mapping of client name to settings" % (interface, prefix))
+        for name in sorted(specs):
+            spec = specs[name] or {}
+            if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", str(name)) or name in (".", ".."):
+                raise ClientError("client %r of network %s: the name becomes a file name; use letters, digits "
+                                  "and _.-" % (name, interface))
+            key = spec.get("public_key") or None
+            if key and not _wg.is_valid_key(key):
+                raise ClientError("client %s: %s is not a valid WireGuard public key (44 base64 characters)"
+                                  % (name, _var(prefix, name, "public_key")))
+            result.append({"network": interface, "name": str(name), "public_key": key})
+    return result
+
+
+def render_client_config(client, private_key=None, preshared_keys=None):
+    """The wg-quick config of one client (see client_plans). private_key and
+    preshared_keys (hub public key -> PSK) are secrets the caller read;
+    without a private key the file carries a placeholder line to fill in."""
+    preshared_keys = preshared_keys or {}
+    out = ["# Managed by wgnet.wireguard (playbooks/clients.yml): client %s of %s.\n"
+           % (client["name"], client["network"]),
+           "[Interface]\n",
+           ("PrivateKey = %s\n" % private_key) if private_key else PRIVATE_KEY_PLACEHOLDER + "\n",
+           "Address = %s\n" % ", ".join(client["addresses"])]
+    if client["dns"]:
+        out.append("DNS = %s\n" % ", ".join(client["dns"]))
+    for peer in client["peers"]:
+        out += ["\n[Peer]\n", "# friendly_name = %s\n" % peer["name"], "PublicKey = %s\n" % peer["public_key"]]
+        if preshared_keys.get(peer["public_key"]):
+            out.append("PresharedKey = %s\n" % preshared_keys[peer["public_key"]])
+        out.append("AllowedIPs = %s\n" % ", ".join(peer["allowed_ips"]))
+        if peer.get("endpoint"):
+            out.append("Endpoint = %s\n" % peer["endpoint"])
+        if peer.get("persistent_keepalive"):
+            out.append("PersistentKeepalive = %d\n" % peer["persistent_keepalive"])
+    return "".join(out)
+
+
+def host_psks(plan, host, master):
+    """The PSK files one host needs: a list of {interface, path, psk}, one
+    per peer whose entry in the host's plan carries a preshared_key_path.
+    SECRET: only a no_log task may hold the result."""
+    plan = _load(plan)
+    result = []
+    for iface in _topology.host_interfaces(plan, host):
+        own = plan["networks"][iface["interface"]]["members"][host]["public_key"]
+        for peer in iface["peers"]:
+            path = peer.get("preshared_key_path")
+            if not path:
+                continue
+            if not own:
+                raise ClientError("host %s: its public key on %s is not known yet, so its preshared keys cannot "
+                                  "be derived; run the play without check mode first" % (host, iface["interface"]))
+            result.append({"interface": iface["interface"], "path": path,
+                           "psk": _psk.derive_psk(master, iface["interface"], own, peer["public_key"])})
+    return result
+
+
+# ---------------------------------------------------------------- controller files
+def ensure_dirs(base, path, check_mode):
+    """Every directory from base down to path's directory exists at 0700."""
+    changed = False
+    current = os.path.dirname(path)
+    chain = []
+    while True:
+        chain.append(current)
+        if os.path.abspath(current) == os.path.abspath(base) or current in ("", "/"):
+            break
+        current = os.path.dirname(current)
+    for directory in reversed(chain):
+        if _wg_files.ensure_dir(directory, DIR_MODE, check_mode):
+            changed = True
+    return changed

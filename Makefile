@@ -21,7 +21,7 @@ export PY_COLORS := 0
 .PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint molecule clean
 
 help:
-	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table"
+	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table and verify.yml's matrix"
 	@echo "make lab-destroy  remove the lab containers and networks"
 	@echo "make test         unit tests, ansible-test sanity, ansible-lint, molecule scenarios"
 
@@ -57,6 +57,7 @@ lab: deps image
 	$(PY) lab/lab.py up lab/topology.yml
 	$(PY) lab/converge.py -i lab/inventory/hosts.yml
 	$(PY) lab/report.py -i lab/inventory/hosts.yml --json .lab/report.json
+	ansible-playbook -i lab/inventory/hosts.yml playbooks/verify.yml -e wireguard_verify_report=$(ROOT)/.lab/verify.json
 
 lab-up: deps image
 	$(PY) lab/lab.py up lab/topology.yml

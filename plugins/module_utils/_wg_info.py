@@ -1,0 +1,155 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Backend of the wg_info module: read-only facts from `wg show dump`.
+
+The dump carries the interface's private key and each peer's preshared key.
+Both columns are skipped while splitting the line, so no key material is ever
+stored in a value this module returns. Friendly names come from the
+`# friendly_name = <name>` comments of the boot config (the convention of
+Prometheus WireGuard exporters); only those comments and the PublicKey lines
+of [Peer] sections are read from it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+
+
+class WireGuardInfoError(Exception):
+    """A problem the caller reports as a module failure."""
+
+
+def _int_or_none(text, zero_is_none=True):
+    if text in ("off", "(none)"):
+        return None
+    value = int(text, 0)
+    return None if zero_is_none and value == 0 else value
+
+
+def parse_dump(text, interface=None):
+    """Parse `wg show all dump` (or `wg show <interface> dump` when interface
+    is given, whose lines lack the leading interface column).
+
+    Returns {interface: {public_key, listen_port, fwmark, peers: {key: peer}}}
+    without the private key (column 2 of an interface line) and without the
+    preshared key (column 3 of a peer line); a peer only says whether it has one.
+    """
+    result = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        if interface is not None:
+            fields = [interface] + fields
+        name = fields[0]
+        if len(fields) == 5:
+            # name, private key (skipped), public key, listen port, fwmark
+            result[name] = {
+                "public_key": None if fields[2] == "(none)" else fields[2],
+                "listen_port": _int_or_none(fields[3]),
+                "fwmark": _int_or_none(fields[4]),
+                "peers": {},
+            }
+        elif len(fields) == 9:
+            # name, public key, preshared key (only whether there is one), endpoint,
+            # allowed ips, latest handshake, rx, tx, keepalive
+            if name not in result:
+                raise ValueError("`wg show dump`: peer line before the line of interface %s" % name)
+            allowed = [] if fields[4] == "(none)" else sorted(_wg.normalize_prefix(p) for p in fields[4].split(","))
+            result[name]["peers"][fields[1]] = {
+                "public_key": fields[1],
+                "has_preshared_key": fields[2] != "(none)",
+                "endpoint": None if fields[3] == "(none)" else fields[3],
+                "allowed_ips": allowed,
+                "latest_handshake": int(fields[5]),
+                "transfer_rx": int(fields[6]),
+                "transfer_tx": int(fields[7]),
+                "persistent_keepalive": _int_or_none(fields[8]) or 0,
+            }
+        else:
+            raise ValueError("`wg show dump`: unexpected line with %d fields" % len(fields))
+    return result
+
+
+def friendly_names(text):
+    """{peer public key: name} from `# friendly_name = <name>` comments inside
+    [Peer] sections of a wg-quick config. Nothing else of the file is kept."""
+    names = {}
+    in_peer = False
+    key = name = None
+    for raw in (text or "").splitlines() + ["[End]"]:
+        line = raw.strip()
+        if line.startswith("["):
+            if in_peer and key and name:
+                names[key] = name
+            in_peer = line.lower().replace(" ", "") == "[peer]"
+            key = name = None
+        elif in_peer and line.startswith("#"):
+            body = line.lstrip("#").strip()
+            if body.split("=", 1)[0].strip() == "friendly_name" and "=" in body:
+                name = body.split("=", 1)[1].strip() or None
+        elif in_peer and line.split("=", 1)[0].strip().lower() == "publickey":
+            key = line.split("=", 1)[1].split("#", 1)[0].strip()
+    return names
+
+
+def build_info(interfaces, names, now):
+    """The module result: interfaces with peers as lists, each peer with its
+    friendly name and handshake age (None when it never completed one)."""
+    out = {}
+    for ifname in sorted(interfaces):
+        iface = interfaces[ifname]
+        peers = []
+        for key, peer in iface["peers"].items():
+            entry = dict(peer)
+            entry["friendly_name"] = names.get(ifname, {}).get(key)
+            handshake = peer["latest_handshake"]
+            entry["latest_handshake_age"] = max(0, int(now) - handshake) if handshake else None
+            peers.append(entry)
+        peers.sort(key=lambda p: (p["friendly_name"] is None, p["friendly_name"] or "", p["public_key"]))
+        out[ifname] = {
+            "public_key": iface["public_key"],
+            "listen_port": iface["listen_port"],
+            "fwmark": iface["fwmark"],
+            "peers": peers,
+        }
+    return out
+
+
+class WireGuardInfo(object):
+    """Gather the facts; `run(argv) -> (rc, out, err)` runs a command."""
+
+    def __init__(self, run, interface=None, config_dir="/etc/wireguard"):
+        self.run = run
+        self.interface = interface
+        self.config_dir = config_dir
+
+    def _names(self, ifname):
+        if not self.config_dir:
+            return {}
+        path = os.path.join(self.config_dir, "%s.conf" % ifname)
+        try:
+            with open(path) as handle:
+                return friendly_names(handle.read())
+        except (IOError, OSError):
+            return {}  # no boot config (or not readable): peers just have no friendly name
+
+    def gather(self, now):
+        target = self.interface or "all"
+        rc, out, err = self.run(["wg", "show", target, "dump"])
+        if rc != 0:
+            if self.interface:
+                raise WireGuardInfoError(
+                    "`wg show %s dump` failed: %s; is %s a WireGuard interface on this host?"
+                    % (self.interface, err.strip(), self.interface))
+            raise WireGuardInfoError("`wg show all dump` failed: %s; is wireguard-tools installed?" % err.strip())
+        try:
+            interfaces = parse_dump(out, self.interface)
+        except ValueError as exc:
+            raise WireGuardInfoError(str(exc))
+        names = dict((ifname, self._names(ifname)) for ifname in interfaces)
+        return {"changed": False, "interfaces": build_info(interfaces, names, now)}

@@ -196,6 +196,11 @@ def wanted_sections(plan, host, settings=None):
         names = peer_section_names(name, [p["name"] for p in peers])
         for peer in peers:
             _check_value(host, "peer name", peer["name"])
+            if peer.get("preshared_key_path") or peer.get("preshared_key"):
+                raise OpenWrtError(
+                    "host %s: network %s uses preshared keys (wireguard_preshared_keys), which this collection "
+                    "does not write to OpenWrt yet; turn them off for this network or leave the router out of it"
+                    % (host, name))
             opts = {"description": peer["name"], "public_key": peer["public_key"],
                     "allowed_ips": list(peer["allowed_ips"]), "route_allowed_ips": "1"}
             if peer.get("endpoint"):

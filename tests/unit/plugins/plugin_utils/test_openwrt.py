@@ -374,6 +374,13 @@ def test_errors_name_host_and_fix():
         _openwrt.reconcile(plan(), "router", FRESH.split("package firewall", maxsplit=1)[0])
 
 
+def test_preshared_keys_are_refused_not_dropped():
+    the_plan = plan()
+    the_plan["networks"]["wg0"]["preshared_keys"] = True
+    with pytest.raises(_openwrt.OpenWrtError, match="host router: network wg0 uses preshared keys"):
+        _openwrt.wanted_sections(the_plan, "router")
+
+
 def test_key_results_have_wg_keys_shape():
     registered = {"results": [
         {"item": "wg0", "stdout": "interface=wg0\npublic_key=%s\nchanged=1\n" % KEYS["router"]},

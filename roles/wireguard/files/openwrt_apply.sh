@@ -11,6 +11,8 @@
 # Usage: openwrt_apply.sh BATCH OPS CONFIGS   (CONFIGS: space separated)
 set -eu
 export LANG=C
+# The unit tests point this at stubs; on a router it is always /etc/init.d.
+initd=${WGNET_OPENWRT_INITD:-/etc/init.d}
 batch=$1
 ops=$2
 configs=$3
@@ -79,14 +81,14 @@ printf '%s\n' "$ops" | while read -r op a b c d e; do
 		echo "done=unroute $a $b"
 		;;
 	reload)
-		/etc/init.d/network reload
+		"$initd/network" reload
 		echo "done=network reload"
 		;;
 	firewall)
 		if command -v fw4 >/dev/null 2>&1; then
 			fw4 -q reload
 		else
-			/etc/init.d/firewall reload
+			"$initd/firewall" reload
 		fi
 		echo "done=firewall reload"
 		;;

@@ -18,7 +18,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint molecule clean
+.PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint openwrt-emu molecule clean
 
 help:
 	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table and verify.yml's matrix"
@@ -56,6 +56,7 @@ image: .lab/apt.stamp
 lab: deps image
 	$(PY) lab/lab.py up lab/topology.yml
 	$(PY) lab/converge.py -i lab/inventory/hosts.yml
+	ansible-playbook -i lab/inventory/hosts.yml playbooks/clients.yml
 	$(PY) lab/report.py -i lab/inventory/hosts.yml --json .lab/report.json
 	ansible-playbook -i lab/inventory/hosts.yml playbooks/verify.yml -e wireguard_verify_report=$(ROOT)/.lab/verify.json
 
@@ -65,12 +66,13 @@ lab-up: deps image
 lab-destroy: .lab/apt.stamp venv
 	$(PY) lab/lab.py down lab/topology.yml
 	rm -f lab/inventory/wireguard_public_keys.yml
+	rm -rf lab/inventory/wireguard-clients
 
 # ---------------------------------------------------------------- tests
-test: deps image units sanity lint molecule
+test: deps image units sanity lint openwrt-emu molecule
 
 units: deps
-	$(PY) -m pytest -q tests/unit
+	$(PY) -m pytest -q tests/unit tests/openwrt/unit
 
 # ansible-test wants the collection under ansible_collections/<ns>/<name>:
 # sanity runs on a copy of the files git knows about.
@@ -86,6 +88,10 @@ sanity: deps
 
 lint: deps
 	ansible-lint --profile production --offline
+
+# The OpenWrt emulation (tests/openwrt): image + a small lab with real tunnels.
+openwrt-emu: deps image
+	$(PY) -m pytest -q -p no:cacheprovider tests/openwrt/smoke
 
 molecule: deps image
 	molecule test --all

@@ -17,6 +17,13 @@ Topology file:
       hub:       {networks: {wan: 172.31.250.10}}
       router:    {networks: {wan: 172.31.250.12, homelan: 172.18.3.1}}
       lanclient: {networks: {homelan: 172.18.3.50}, default_gateway: 172.18.3.1}
+      owrt:      {networks: {wan: 172.31.250.13, homelan: 172.18.3.2},
+                  image: localhost/wgnet-openwrt-emu:23.05}
+
+A host's `image` overrides the topology's. The OpenWrt emulation image
+(tests/openwrt/, see its README) is built on demand by
+tests/openwrt/image.sh; any other image must exist already. On an emulated
+OpenWrt host the first network listed is its wan, the second its lan.
 
 Each container keeps exactly one IPv4 default route: via `default_gateway`
 when given (a LAN client behind a site router), else via the gateway of its
@@ -48,6 +55,8 @@ CONTAINERS_CONF = os.path.join(LAB_DIR, "containers.conf")
 HOOKS_DIR = os.path.join(LAB_DIR, "hooks.d")
 IMAGE_SH = os.path.join(LAB_DIR, "image.sh")
 DEFAULT_IMAGE = "localhost/wgnet-debian:bookworm"
+OWRT_EMU_IMAGE = "localhost/wgnet-openwrt-emu:23.05"
+OWRT_EMU_SH = os.path.join(REPO_DIR, "tests", "openwrt", "image.sh")
 LABEL_TOPO = "org.wgnet.lab.topology"
 LABEL_HOST = "org.wgnet.lab.host"
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -177,7 +186,10 @@ def load_topology(path):
             else:
                 if not any(gw in parsed_nets[n]["subnet"] for n in addrs):
                     errors.append(f"host {name}: default_gateway {gw} is on none of its networks")
-        parsed_hosts[name] = {"networks": addrs, "default_gateway": gw}
+        image = spec.get("image", topo["image"])
+        if not isinstance(image, str) or not image:
+            errors.append(f"host {name}: image must be an image name")
+        parsed_hosts[name] = {"networks": addrs, "default_gateway": gw, "image": image}
 
     if errors:
         raise LabError(f"{path}: invalid topology:\n  " + "\n  ".join(errors))
@@ -193,9 +205,40 @@ def cname(topo, name):
 # --------------------------------------------------------------------------- up
 
 
-def ensure_image(topo, build):
-    image = topo["image"]
-    if build and os.access(IMAGE_SH, os.X_OK):
+def ensure_images(topo, build):
+    """Build/check every image the topology uses; {image: id}."""
+    ids = {}
+    images = [topo["image"]] + [h["image"] for h in topo["hosts"].values()]
+    for image in dict.fromkeys(images):
+        if image == OWRT_EMU_IMAGE:
+            ids[image] = ensure_owrt_emu_image(topo["image"], build)
+        else:
+            # lab/image.sh builds the topology's base image; others must exist
+            ids[image] = ensure_image(image, build and image == topo["image"])
+    return ids
+
+
+def ensure_owrt_emu_image(base, build):
+    image = OWRT_EMU_IMAGE
+    if build:
+        ensure_image(base, build)
+        t0 = time.monotonic()
+        res = subprocess.run(["bash", OWRT_EMU_SH], env=dict(ENV, LAB_BASE_IMAGE=base), cwd=REPO_DIR,
+                             check=False)
+        if res.returncode != 0:
+            raise LabError(f"image build failed ({res.returncode}): {OWRT_EMU_SH}")
+        log(f"image {image} ready ({time.monotonic() - t0:.1f}s)")
+    elif podman("image", "exists", image, check=False).returncode != 0:
+        raise LabError(f"image {image} missing (run tests/openwrt/image.sh)")
+    return podman_json("image", "inspect", image)["Id"]
+
+
+_BUILT = set()
+
+
+def ensure_image(image, build):
+    if build and image not in _BUILT and os.access(IMAGE_SH, os.X_OK):
+        _BUILT.add(image)
         t0 = time.monotonic()
         res = subprocess.run([IMAGE_SH], env=dict(ENV, LAB_IMAGE=image), cwd=REPO_DIR, check=False)
         if res.returncode != 0:
@@ -269,7 +312,12 @@ def run_args(topo, name, spec):
     ]
     for net, ip in spec["networks"].items():
         args += ["--network", f"{cname(topo, net)}:ip={ip}"]
-    args += [topo["image"], "/sbin/init"]
+    if spec["image"] == OWRT_EMU_IMAGE:
+        # first network = wan, second = lan for the emulated router's first
+        # boot (podman names the container's devices in its own order)
+        for role, ip in zip(("WAN", "LAN"), spec["networks"].values()):
+            args += ["--env", f"OWRT_EMU_{role}={ip}"]
+    args += [spec["image"], "/sbin/init"]
     return args
 
 
@@ -278,7 +326,8 @@ def container_addresses(info):
     return {n: v.get("IPAddress") for n, v in nets.items()}
 
 
-def ensure_container(topo, name, spec, image_id):
+def ensure_container(topo, name, spec, image_ids):
+    image_id = image_ids[spec["image"]]
     full = cname(topo, name)
     info = container_inspect(full)
     if info is None:
@@ -387,11 +436,11 @@ def set_default_route(full, gw):
 
 def cmd_up(topo, args):
     t0 = time.monotonic()
-    image_id = ensure_image(topo, build=not args.no_build)
+    image_ids = ensure_images(topo, build=not args.no_build)
     for name, spec in topo["networks"].items():
         ensure_network(topo, name, spec)
     for name, spec in topo["hosts"].items():
-        ensure_container(topo, name, spec, image_id)
+        ensure_container(topo, name, spec, image_ids)
 
     names = list(topo["hosts"])
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
@@ -480,11 +529,12 @@ def cmd_inventory(topo, args):
     inv = {"all": {
         "vars": {
             "ansible_connection": "containers.podman.podman",
-            "ansible_python_interpreter": "/usr/bin/python3",
         },
         "hosts": {
             name: {
                 "ansible_host": cname(topo, name),
+                # the OpenWrt emulation has no Python, like OpenWrt
+                **({} if spec["image"] == OWRT_EMU_IMAGE else {"ansible_python_interpreter": "/usr/bin/python3"}),
                 "lab_addresses": {n: str(ip) for n, ip in spec["networks"].items()},
                 **({"lab_default_gateway": str(spec["default_gateway"])}
                    if spec["default_gateway"] is not None else {}),

@@ -287,11 +287,16 @@ def write_inventory(workdir, topology, n):
         json.dump(inventory, handle, indent=1)
 
 
-def play(name, tasks, topology):
+# The role's play header (playbooks/site.yml): resolving a wgnet filter in
+# `hosts` loads the collection's filters in the controller before it forks.
+OURS_HOSTS = "{{ 'wireguard' | wgnet.wireguard.wg_play_hosts }}"
+
+
+def play(name, tasks, topology, hosts="wireguard"):
     jinja = JINJA_MESH if topology == "mesh" else JINJA_HUB_AND_SPOKE
     return {
         "name": name,
-        "hosts": "wireguard",
+        "hosts": hosts,
         "gather_facts": False,
         "strategy": "ansible.builtin.linear",
         # Play vars, not vars_files: ansible-core re-reads and re-parses a vars_file for every host and task.
@@ -334,7 +339,7 @@ def write_playbooks(workdir, topology, store=False):
     ours = play("ours", [noop_task(), filter_floor_task(), plan_task(), {
         "name": "ours: expand (wg_host_interfaces, per host)",
         # Stored as the role stores it, with or without --store-peers.
-        "ansible.builtin.set_fact": {"bench_host_plan": OURS_HOST_PLAN}}], topology)
+        "ansible.builtin.set_fact": {"bench_host_plan": OURS_HOST_PLAN}}], topology, hosts=OURS_HOSTS)
     jinja = play("jinja", [noop_task(), filter_floor_task(), {
         "name": "jinja: expand (loops over hostvars, per host)",
         "ansible.builtin.set_fact": expand_args("bench_jinja_peers", store)}], topology)

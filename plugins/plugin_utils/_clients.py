@@ -86,42 +86,37 @@ def client_plans(plan, networks):
     return result
 
 
-def _client_plan(net, name, spec, prefix):
-    interface = net["interface"]
+def check_settings(interface, name, spec, prefix):
+    """Validate a client's own settings (those the planner does not read).
+    Returns (allowed_ips or None, full_tunnel, dns)."""
+    if not isinstance(spec, dict):
+        raise ClientError("client %s: %s.%s must be a mapping of settings" % (name, prefix, name))
     unknown = sorted(set(spec) - CLIENT_KEYS)
     if unknown:
         raise ClientError("client %s: unknown setting %s; a client takes %s"
                           % (name, _var(prefix, name, unknown[0]), ", ".join(sorted(CLIENT_KEYS))))
-    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", name) or name in (".", ".."):
+    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", str(name)) or name in (".", ".."):
         raise ClientError("client %r of network %s: the name becomes a file name; use letters, digits and _.-"
                           % (name, interface))
-    me = net["clients"][name]
-    if not net["hubs"]:
-        raise ClientError("client %s: network %s has no hub to connect to" % (name, interface))
-    relay = me.get("hub") or net["hubs"][0]
-
+    key = spec.get("public_key") or None
+    if key and not _wg.is_valid_key(key):
+        raise ClientError("client %s: %s is not a valid WireGuard public key (44 base64 characters)"
+                          % (name, _var(prefix, name, "public_key")))
     full = spec.get("full_tunnel", False)
     if not isinstance(full, bool):
         raise ClientError("client %s: %s must be true or false" % (name, _var(prefix, name, "full_tunnel")))
+    allowed = None
     if spec.get("allowed_ips") not in (None, "", []):
         if full:
             raise ClientError("client %s: set either %s or %s, not both"
-                              % (name, _var(prefix, name, "allowed_ips"),
-                                 _var(prefix, name, "full_tunnel")))
-        routed = []
+                              % (name, _var(prefix, name, "allowed_ips"), _var(prefix, name, "full_tunnel")))
+        allowed = []
         for value in _topology._as_list(spec["allowed_ips"]):
             try:
-                routed.append(_wg.normalize_prefix(value))
+                allowed.append(_wg.normalize_prefix(value))
             except ValueError:
                 raise ClientError("client %s: %s entry %r is not a CIDR prefix"
                                   % (name, _var(prefix, name, "allowed_ips"), value))
-    elif full:
-        routed = [p for v, p in ((4, "0.0.0.0/0"), (6, "::/0")) if v in me["versions"]]
-    else:
-        # What a spoke's relay carries: the ranges and every LAN but those of the other hubs.
-        others = set(lan for h in net["hubs"] if h != relay for lan in net["members"][h]["lans"])
-        routed = list(net["ranges"]) + [lan for lan in site_lans(net, exclude=name) if lan not in others]
-
     dns = []
     for value in _topology._as_list(spec.get("dns")):
         text = str(value).strip()
@@ -129,6 +124,22 @@ def _client_plan(net, name, spec, prefix):
             raise ClientError("client %s: %s entry %r is neither an IP address nor a search domain"
                               % (name, _var(prefix, name, "dns"), value))
         dns.append(text)
+    return allowed, full, dns
+
+
+def _client_plan(net, name, spec, prefix):
+    interface = net["interface"]
+    routed, full, dns = check_settings(interface, name, spec, prefix)
+    me = net["clients"][name]
+    if not net["hubs"]:
+        raise ClientError("client %s: network %s has no hub to connect to" % (name, interface))
+    relay = me.get("hub") or net["hubs"][0]
+    if full:
+        routed = [p for v, p in ((4, "0.0.0.0/0"), (6, "::/0")) if v in me["versions"]]
+    elif routed is None:
+        # What a spoke's relay carries: the ranges and every LAN but those of the other hubs.
+        others = set(lan for h in net["hubs"] if h != relay for lan in net["members"][h]["lans"])
+        routed = list(net["ranges"]) + [lan for lan in site_lans(net, exclude=name) if lan not in others]
 
     # Like a spoke: every hub is a peer (they all have the client as a peer),
     # the chosen one first, carrying the ranges and the LANs.
@@ -160,7 +171,8 @@ def _client_plan(net, name, spec, prefix):
 
 def client_list(networks):
     """(network, name, public key or None) of every declared client, before
-    any plan exists: what the key step needs."""
+    any plan exists: what the key step needs. Every client's own settings
+    are checked here, so clients.yml fails before any host changes."""
     result = []
     for interface in sorted(networks or {}):
         prefix = _prefix(interface, networks[interface])
@@ -169,14 +181,8 @@ def client_list(networks):
             raise ClientError("network %s: %s must be a mapping of client name to settings" % (interface, prefix))
         for name in sorted(specs):
             spec = specs[name] or {}
-            if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", str(name)) or name in (".", ".."):
-                raise ClientError("client %r of network %s: the name becomes a file name; use letters, digits "
-                                  "and _.-" % (name, interface))
-            key = spec.get("public_key") or None
-            if key and not _wg.is_valid_key(key):
-                raise ClientError("client %s: %s is not a valid WireGuard public key (44 base64 characters)"
-                                  % (name, _var(prefix, name, "public_key")))
-            result.append({"network": interface, "name": str(name), "public_key": key})
+            check_settings(interface, name, spec, prefix)
+            result.append({"network": interface, "name": str(name), "public_key": spec.get("public_key") or None})
     return result
 
 

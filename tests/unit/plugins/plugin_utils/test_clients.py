@@ -121,6 +121,18 @@ def test_client_setting_errors(spec, match):
         one({"phone": dict({"address": "10.77.0.50"}, **spec)})
 
 
+@pytest.mark.parametrize("spec, match", [
+    ({"dns": "a b"}, r"wireguard_networks.wg0.clients.phone.dns entry 'a b'"),
+    ({"full_tunnel": 1}, r"full_tunnel must be true or false"),
+    ({"hub_name": "hub"}, r"unknown setting wireguard_networks.wg0.clients.phone.hub_name"),
+    ({"allowed_ips": "x"}, r"allowed_ips entry 'x' is not a CIDR prefix"),
+])
+def test_client_list_checks_every_setting_before_any_plan(spec, match):
+    # clients.yml's first step: fails on the controller before the site play changes a host.
+    with pytest.raises(_clients.ClientError, match=match):
+        _clients.client_list({"wg0": {"clients": {"phone": dict({"address": "10.77.0.50"}, **spec)}}})
+
+
 def test_single_network_form_names_wireguard_clients():
     with pytest.raises(_clients.ClientError, match=r"wireguard_clients.phone.dns"):
         one({"phone": {"address": "10.77.0.50", "dns": "a b"}}, clients_var="wireguard_clients")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_info
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _verify
 
@@ -16,7 +17,7 @@ def _wrap(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (_topology.PlanError, _verify.VerifyError) as exc:
+        except (_topology.PlanError, _verify.VerifyError, ValueError) as exc:
             raise AnsibleFilterError("wgnet.wireguard: %s" % exc)
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
@@ -47,6 +48,12 @@ def wg_status_table(infos):
     return _verify.status_table(infos)
 
 
+@_wrap
+def wg_info_from_raw(output):
+    """wg_info's result from the output of playbooks/files/wg_info.sh; see wg_info_from_raw.yml."""
+    return _wg_info.info_from_raw(output)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -54,4 +61,5 @@ class FilterModule(object):
             "wg_verify_script": wg_verify_script,
             "wg_verify_report": wg_verify_report,
             "wg_status_table": wg_status_table,
+            "wg_info_from_raw": wg_info_from_raw,
         }

@@ -97,6 +97,49 @@ def friendly_names(text):
     return names
 
 
+def uci_peer_names(text):
+    """{interface: {peer public key: name}} from the `uci show network` lines
+    of peer sections (type wireguard_<if>, public_key, description): how an
+    OpenWrt router names its peers. Only those lines are read."""
+    types, keys, descriptions = {}, {}, {}
+    for line in (text or "").splitlines():
+        path, sep, value = line.strip().partition("=")
+        if not sep:
+            continue
+        value = value.strip().strip("'")
+        parts = path.split(".")
+        if len(parts) == 2 and value.startswith("wireguard_"):
+            types[parts[1]] = value[len("wireguard_"):]
+        elif len(parts) == 3 and parts[2] == "public_key":
+            keys[parts[1]] = value
+        elif len(parts) == 3 and parts[2] == "description":
+            descriptions[parts[1]] = value
+    names = {}
+    for section, ifname in types.items():
+        if keys.get(section) and descriptions.get(section):
+            names.setdefault(ifname, {})[keys[section]] = descriptions[section]
+    return names
+
+
+def info_from_raw(text):
+    """The wg_info result from the output of playbooks/files/wg_info.sh, the
+    shell version status.yml runs on hosts without Python (OpenWrt)."""
+    now, section, dump, uci = None, None, [], []
+    for line in (text or "").splitlines():
+        if line.startswith("now=") and section is None:
+            now = int(line[4:].strip())
+        elif line in ("=== dump", "=== names"):
+            section = line[4:]
+        elif section == "dump":
+            dump.append(line)
+        elif section == "names":
+            uci.append(line)
+    if now is None or section is None:
+        raise ValueError("unexpected output of the wg_info shell script: %r" % (text or "")[:200])
+    interfaces = parse_dump("\n".join(dump))
+    return {"changed": False, "interfaces": build_info(interfaces, uci_peer_names("\n".join(uci)), now)}
+
+
 def build_info(interfaces, names, now):
     """The module result: interfaces with peers as lists, each peer with its
     friendly name and handshake age (None when it never completed one)."""

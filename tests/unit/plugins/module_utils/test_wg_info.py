@@ -7,6 +7,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -167,3 +170,66 @@ def test_friendly_names(text, expected):
 def test_malformed_dump(tmp_path, text):
     with pytest.raises(_wg_info.WireGuardInfoError):
         gather(tmp_path, {("wg", "show", "all", "dump"): (0, text, "")})
+
+
+# ---------------------------------------------------------------- hosts without Python (OpenWrt)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
+SCRIPT = os.path.join(ROOT, "playbooks", "files", "wg_info.sh")
+UCI_SHOW = (
+    "network.wg0=interface\n"
+    "network.wg0.proto='wireguard'\n"
+    "network.wg0.private_key='%s'\n"
+    "network.wg0.listen_port='51820'\n"
+    "network.wgnet_wg0_laptop=wireguard_wg0\n"
+    "network.wgnet_wg0_laptop.description='laptop'\n"
+    "network.wgnet_wg0_laptop.public_key='%s'\n"
+    "network.wgnet_wg0_router=wireguard_wg0\n"
+    "network.wgnet_wg0_router.description='router of bob'\n"
+    "network.wgnet_wg0_router.public_key='%s'\n"
+    "network.wgnet_wg0_router.preshared_key='%s'\n"
+    "network.lan=interface\n"
+    "network.lan.description='not a peer'\n"
+) % (PRIVATE_0, PEER_A, PEER_B, PSK_B)
+
+
+def test_uci_peer_names():
+    assert _wg_info.uci_peer_names(UCI_SHOW) == {"wg0": {PEER_A: "laptop", PEER_B: "router of bob"}}
+
+
+SHELLS = [pytest.param(["sh"], id="sh")]
+if shutil.which("busybox"):
+    SHELLS.append(pytest.param(["busybox", "sh"], id="busybox-ash"))
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_shell_version_blanks_keys_on_the_host(shell, tmp_path):
+    """files/wg_info.sh with fake wg, uci and date: its output (what reaches
+    the controller) holds no private or preshared key, and parses to the same
+    facts as the module's."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (tmp_path / "dump").write_text(ALL)
+    (tmp_path / "uci").write_text(UCI_SHOW)
+    fakes = {
+        "wg": '#!/bin/sh\n[ "$*" = "show all dump" ] || exit 2\ncat "%s"\n' % (tmp_path / "dump"),
+        "uci": '#!/bin/sh\n[ "$*" = "-q show network" ] || exit 2\ncat "%s"\n' % (tmp_path / "uci"),
+        "date": "#!/bin/sh\necho %d\n" % NOW,
+    }
+    for name, text in fakes.items():
+        (bindir / name).write_text(text)
+        (bindir / name).chmod(0o755)
+    env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ["PATH"]))
+    r = subprocess.run(shell + [SCRIPT], env=env, capture_output=True, text=True, check=False, timeout=60)
+    assert r.returncode == 0, r.stderr
+    for secret in SECRETS:
+        assert secret not in r.stdout
+    result = _wg_info.info_from_raw(r.stdout)
+    module_like = _wg_info.build_info(_wg_info.parse_dump(ALL), {"wg0": {PEER_A: "laptop", PEER_B: "router of bob"}},
+                                      NOW)
+    assert result == {"changed": False, "interfaces": module_like}
+    assert [p["friendly_name"] for p in result["interfaces"]["wg0"]["peers"]] == ["laptop", "router of bob"]
+
+
+def test_shell_version_garbage_is_refused():
+    with pytest.raises(ValueError, match="unexpected output"):
+        _wg_info.info_from_raw("sh: wg: not found\n")

@@ -157,10 +157,10 @@ def test_unmanaged_clients_are_listed_not_expected():
     plan, hostvars = lab()
     hostvars = dict(hostvars)
     groups = {"wireguard": ["hub", "laptop", "router"], "wireguard_hubs": ["hub"]}
-    networks = {"wg0": {"range": "10.77.0.0/24", "clients": {"phone": {"address": "10.77.0.50",
-                                                                         "public_key": KEYS[6]}}}}
-    plan = _topology.plan_networks(hostvars, networks, groups, {"wg0": {"hub": HUB, "laptop": LAPTOP,
-                                                                         "router": ROUTER}})
+    phone = {"address": "10.77.0.50", "public_key": KEYS[6]}
+    networks = {"wg0": {"range": "10.77.0.0/24", "clients": {"phone": phone}}}
+    keys = {"wg0": {"hub": HUB, "laptop": LAPTOP, "router": ROUTER}}
+    plan = _topology.plan_networks(hostvars, networks, groups, keys)
     phone = by_address(_verify.host_targets(plan, "hub", {}, hostvars))["10.77.0.50"]
     assert phone["kind"] == "client" and not phone["expected"]
 
@@ -330,13 +330,14 @@ def test_all_reachable_is_ok():
 
 # ---------------------------------------------------------------- status
 def test_status_table():
-    infos = {"hub": {"changed": False, "interfaces": {"wg0": {"public_key": HUB, "listen_port": 51820, "fwmark": None,
-                                                              "peers": [
+    peers = [
         {"public_key": LAPTOP, "friendly_name": "laptop", "endpoint": "172.31.250.11:40000",
          "latest_handshake_age": 12, "transfer_rx": 2048, "transfer_tx": 100},
         {"public_key": ROUTER, "friendly_name": None, "endpoint": None, "latest_handshake_age": None,
-         "transfer_rx": 0, "transfer_tx": 0}]}}},
-             "laptop": {"interfaces": {}}}
+         "transfer_rx": 0, "transfer_tx": 0},
+    ]
+    wg0 = {"public_key": HUB, "listen_port": 51820, "fwmark": None, "peers": peers}
+    infos = {"hub": {"changed": False, "interfaces": {"wg0": wg0}}, "laptop": {"interfaces": {}}}
     lines = verify_filter.wg_status_table(infos)
     assert lines[0].split() == ["host", "interface", "peer", "endpoint", "handshake", "rx", "tx"]
     assert lines[2].split() == ["hub", "wg0", "laptop", "172.31.250.11:40000", "12s", "2.0", "KiB", "100", "B"]

@@ -57,7 +57,6 @@ lab: deps image
 	$(PY) lab/lab.py up lab/topology.yml
 	$(PY) lab/converge.py -i lab/inventory/hosts.yml
 	ansible-playbook -i lab/inventory/hosts.yml playbooks/clients.yml
-	ansible-playbook -i lab/inventory/hosts.yml playbooks/clients.yml
 	$(PY) lab/report.py -i lab/inventory/hosts.yml --json .lab/report.json
 	ansible-playbook -i lab/inventory/hosts.yml playbooks/verify.yml -e wireguard_verify_report=$(ROOT)/.lab/verify.json
 
@@ -67,7 +66,6 @@ lab-up: deps image
 lab-destroy: .lab/apt.stamp venv
 	$(PY) lab/lab.py down lab/topology.yml
 	rm -f lab/inventory/wireguard_public_keys.yml
-	rm -rf lab/inventory/wireguard-clients
 	rm -rf lab/inventory/wireguard-clients
 
 # ---------------------------------------------------------------- tests

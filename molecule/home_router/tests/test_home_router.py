@@ -1,0 +1,258 @@
+"""Verify of the home_router scenario: a cloud hub, an "OpenWrt" router (the
+emulation of tests/openwrt/, not real OpenWrt) with a LAN client, a laptop.
+
+Runs after converge and idempotence. Traffic is the proof; the UCI files are
+read back to check what the collection wrote and what it left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCENARIO = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(SCENARIO))
+sys.path.insert(0, os.path.join(ROOT, "lab"))
+
+import labkit  # noqa: E402
+
+INVENTORY = os.path.join(SCENARIO, "inventory", "hosts.yml")
+SITE = os.path.join(ROOT, "playbooks", "site.yml")
+SCRIPTS_DIR = os.path.join(ROOT, "roles", "wireguard", "files")
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+INV = labkit.Inventory(INVENTORY)
+ROUTER = INV.container("router")
+
+
+def playbook(inventory, *args):
+    """Run site.yml; returns (rc, output, {host: changed})."""
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    r = subprocess.run(["ansible-playbook", "-i", inventory] + list(args) + [SITE],
+                       capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    out = r.stdout + r.stderr
+    return r.returncode, out, dict((m.group(1), int(m.group(2))) for m in RECAP.finditer(out))
+
+
+def uci_file(config):
+    """/etc/config/<config> of the router, parsed independently of the collection:
+    [(type, name or None, {option: value or [values]})]."""
+    text = labkit.podman(ROUTER, "cat", "/etc/config/%s" % config, check=True).stdout
+    sections = []
+    for line in text.splitlines():
+        words = shlex.split(line)
+        if not words:
+            continue
+        if words[0] == "config":
+            sections.append((words[1], words[2] if len(words) > 2 else None, {}))
+        elif words[0] == "option":
+            sections[-1][2][words[1]] = words[2]
+        elif words[0] == "list":
+            sections[-1][2].setdefault(words[1], []).append(words[2])
+    return sections
+
+
+def named(sections):
+    return dict((name, (stype, opts)) for stype, name, opts in sections if name)
+
+
+def public_key(container, interface="wg0"):
+    return labkit.podman(container, "wg", "show", interface, "public-key", check=True).stdout.strip()
+
+
+PAIRS = [
+    ("laptop", "lanclient"),   # into the home LAN, through the hub and the router
+    ("lanclient", "laptop"),   # out of the home LAN, through the router and the hub
+    ("lanclient", "hub"),
+    ("hub", "router"),         # the router's tunnel address answers
+    ("laptop", "router"),
+    ("router", "hub"),
+]
+
+
+@pytest.mark.parametrize("src,dst", PAIRS, ids=["%s->%s" % p for p in PAIRS])
+def test_ping(src, dst):
+    ok, loss, _rtt = labkit.ping(INV.container(src), INV.address(dst), count=3)
+    assert ok, "%s -> %s (%s): loss %s" % (src, dst, INV.address(dst), loss)
+
+
+def test_laptop_reaches_the_lan_through_the_hub():
+    """The laptop has only the hub as a peer, so the LAN client's replies came through it."""
+    laptop_peers = labkit.wg_dump(INV.container("laptop"))[1]
+    assert list(laptop_peers) == [public_key(INV.container("hub"))]
+    router_peers = labkit.wg_dump(ROUTER)[1]
+    assert list(router_peers) == [public_key(INV.container("hub"))]
+    assert all(ts > 0 for ts in router_peers.values()), "the router never completed a handshake with the hub"
+
+
+def test_router_is_the_emulation_without_python():
+    assert labkit.podman(ROUTER, "test", "-f", "/etc/openwrt_release").returncode == 0
+    r = labkit.podman(ROUTER, "sh", "-c", "command -v python3 || command -v python")
+    assert r.returncode != 0 and not r.stdout.strip(), "python on the router's PATH: %s" % r.stdout
+
+
+def test_uci_files_parse_back_to_the_expected_sections():
+    network = named(uci_file("network"))
+    stype, wg0 = network["wg0"]
+    assert stype == "interface"
+    assert wg0["proto"] == "wireguard"
+    assert wg0["addresses"] == ["10.83.0.12/24"]
+    assert wg0["listen_port"] == "51820"
+    # The key in UCI is the live key, and it is the router's own.
+    key = wg0["private_key"]
+    derived = labkit.podman(ROUTER, "sh", "-c", "uci get network.wg0.private_key | wg pubkey", check=True)
+    assert len(key) == 44 and derived.stdout.strip() == public_key(ROUTER)
+    stype, hub = network["wgnet_wg0_hub"]
+    assert stype == "wireguard_wg0"
+    assert hub == {"description": "hub", "public_key": public_key(INV.container("hub")),
+                   "allowed_ips": ["10.83.0.0/24"], "route_allowed_ips": "1", "endpoint_host": "172.31.27.10",
+                   "endpoint_port": "51820", "persistent_keepalive": "25"}
+    peers = [n for n, (t, _o) in network.items() if t == "wireguard_wg0"]
+    assert peers == ["wgnet_wg0_hub"]
+    # The fresh router's own sections are untouched.
+    assert network["lan"][1]["proto"] == "static" and network["lan"][1]["ipaddr"] == "172.18.43.1"
+    assert network["loopback"][1]["device"] == "lo"
+    assert "wan" in network
+
+    firewall = uci_file("firewall")
+    fw = named(firewall)
+    assert fw["wgnet_zone_wg0"] == ("zone", {"name": "wgn_wg0", "network": ["wg0"], "input": "ACCEPT",
+                                             "output": "ACCEPT", "forward": "REJECT"})
+    assert fw["wgnet_lan2wg_wg0"] == ("forwarding", {"src": "lan", "dest": "wgn_wg0"})
+    assert fw["wgnet_wg2lan_wg0"] == ("forwarding", {"src": "wgn_wg0", "dest": "lan"})
+    assert "wgnet_port_wg0" not in fw, "the router has no endpoint: no port opened on wan"
+    defaults = os.path.join(ROOT, "tests", "openwrt", "rootfs", "usr", "libexec", "owrt-emu", "defaults", "firewall")
+    with open(defaults) as handle:
+        fresh = handle.read().splitlines()
+    ours = [s for s in firewall if not (s[1] or "").startswith("wgnet_")]
+    zones = [o for t, _n, o in ours if t == "zone"]
+    assert [z["name"] for z in zones] == ["lan", "wan"]
+    assert zones[1].get("masq") == "1"
+    assert any(t == "forwarding" and o == {"src": "lan", "dest": "wan"} for t, _n, o in ours)
+    assert sum(1 for line in fresh if line.startswith("config ")) == len(ours), \
+        "the collection added or removed sections it does not own"
+
+
+def test_shell_scripts_pass_busybox_ash_and_shellcheck():
+    """Every script the collection runs on OpenWrt, and the raw probe."""
+    scripts = sorted(f for f in os.listdir(SCRIPTS_DIR) if f.startswith("openwrt_") and f.endswith(".sh"))
+    assert len(scripts) == 4, scripts
+    for name in scripts:
+        path = os.path.join(SCRIPTS_DIR, name)
+        r = subprocess.run(["busybox", "ash", "-n", path], capture_output=True, text=True, check=False)
+        assert r.returncode == 0, "%s: %s" % (name, r.stderr)
+        r = subprocess.run(["shellcheck", "-s", "sh", path], capture_output=True, text=True, check=False)
+        assert r.returncode == 0, "%s: %s" % (name, r.stdout)
+        # And the router's own /bin/sh (BusyBox ash) parses it.
+        with open(path) as handle:
+            r = subprocess.run(["podman", "exec", "-i", ROUTER, "sh", "-n"], input=handle.read(),
+                               capture_output=True, text=True, check=False)
+        assert r.returncode == 0, "%s on the router: %s" % (name, r.stderr)
+    with open(os.path.join(ROOT, "roles", "wireguard", "tasks", "main.yml")) as handle:
+        probe = [t for t in yaml.safe_load(handle) if "ansible.builtin.raw" in t][0]["ansible.builtin.raw"]
+    r = subprocess.run(["busybox", "ash", "-c", probe], capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and r.stdout.strip() == "other"
+    assert labkit.podman(ROUTER, "sh", "-c", probe).stdout.strip() == "openwrt"
+
+
+def test_check_mode_on_a_converged_router_changes_nothing():
+    before = labkit.podman(ROUTER, "sh", "-c", "cat /etc/config/network /etc/config/firewall").stdout
+    rc, out, changed = playbook(INVENTORY, "--check", "--diff", "-vvv")
+    assert rc == 0, out[-3000:]
+    assert changed.get("router") == 0 and changed.get("hub") == 0, "check mode reported changes: %s" % changed
+    # This inventory path has no public key file yet (molecule converged through its own copy): the
+    # controller-side record is the only change check mode may report.
+    task, changed_tasks = None, set()
+    for line in out.splitlines():
+        m = re.match(r"^TASK \[(?:[^:\]]+ : )?([^\]]+)\]", line)
+        if m:
+            task = m.group(1)
+        elif line.startswith("changed: ["):
+            changed_tasks.add(task)
+    assert changed_tasks <= {"Record public keys on the controller for later runs"}, changed_tasks
+    after = labkit.podman(ROUTER, "sh", "-c", "cat /etc/config/network /etc/config/firewall").stdout
+    assert before == after
+    key = labkit.podman(ROUTER, "uci", "get", "network.wg0.private_key", check=True).stdout.strip()
+    assert key not in out, "the router's private key is in the -vvv output"
+
+
+def _variant(tmp, edit):
+    with open(INVENTORY) as handle:
+        inv = yaml.safe_load(handle)
+    edit(inv)
+    path = os.path.join(tmp, "hosts.yml")
+    with open(path, "w") as handle:
+        yaml.safe_dump(inv, handle)
+    return path
+
+
+def test_peer_leaving_the_inventory_loses_its_section_live():
+    """Hybrid topology with reachable laptop and router: the router peers with
+    the laptop directly. Then the laptop leaves the inventory: its UCI section
+    and live peer go, while a ping from the LAN to the hub crosses the router
+    without loss (no interface restart). Then the original network is restored."""
+    tmp = tempfile.mkdtemp(prefix="wgnet-hr-")
+    try:
+        def hybrid(inv):
+            wg = inv["all"]["children"]["wireguard"]
+            wg["vars"]["wireguard_topology"] = "hybrid"
+            wg["hosts"]["laptop"]["wireguard_endpoint"] = "172.31.27.11"
+            wg["hosts"]["router"]["wireguard_endpoint"] = "172.31.27.12"
+
+        def without_laptop(inv):
+            hybrid(inv)
+            del inv["all"]["children"]["wireguard"]["hosts"]["laptop"]
+
+        rc, out, _changed = playbook(_variant(tmp, hybrid), "--diff")
+        assert rc == 0, out[-3000:]
+        network = named(uci_file("network"))
+        assert network["wgnet_wg0_laptop"][1]["endpoint_host"] == "172.31.27.11"
+        assert "wgnet_port_wg0" in named(uci_file("firewall")), "a reachable router opens its port"
+        laptop_key = public_key(INV.container("laptop"))
+        assert laptop_key in labkit.wg_dump(ROUTER)[1]
+        ok, loss, _rtt = labkit.ping(ROUTER, INV.address("laptop"), count=3)
+        assert ok, "router -> laptop directly: loss %s" % loss
+        ifindex = labkit.podman(ROUTER, "cat", "/sys/class/net/wg0/ifindex").stdout.strip()
+
+        lanclient = INV.container("lanclient")
+        labkit.podman(lanclient, "sh", "-c", "ping -n -D -i 0.1 %s > /tmp/noloss.log 2>&1" % INV.address("hub"),
+                      detach=True)
+        time.sleep(2)
+        started = time.time()
+        rc, out, changed = playbook(_variant(tmp, without_laptop), "--diff")
+        ended = time.time()
+        time.sleep(1)
+        labkit.podman(lanclient, "pkill", "-INT", "-x", "ping")
+        time.sleep(0.5)
+        assert rc == 0, out[-3000:]
+        assert changed.get("router", 0) > 0
+        assert "wgnet_wg0_laptop" not in named(uci_file("network"))
+        assert laptop_key not in labkit.wg_dump(ROUTER)[1]
+        assert labkit.podman(ROUTER, "cat", "/sys/class/net/wg0/ifindex").stdout.strip() == ifindex, \
+            "the router's wg0 was recreated to remove a peer"
+        log = labkit.podman(lanclient, "cat", "/tmp/noloss.log").stdout
+        replies = dict((int(m.group(2)), float(m.group(1)))
+                       for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+) ttl", log, re.M))
+        assert replies, log[-2000:]
+        last = max(replies)
+        lost = sorted(set(range(1, last + 1)) - set(replies))
+        assert replies[min(replies)] < started and replies[last] > ended, "the ping did not span the run"
+        assert not lost, "lost %d of %d packets while removing a peer: %s" % (len(lost), last, lost[:20])
+        key = labkit.podman(ROUTER, "uci", "get", "network.wg0.private_key", check=True).stdout.strip()
+        assert len(key) == 44 and key not in out, "the router's private key is in the --diff output"
+    finally:
+        rc, out, _changed = playbook(INVENTORY)
+        shutil.rmtree(tmp, ignore_errors=True)
+    assert rc == 0, out[-3000:]
+    assert "wgnet_port_wg0" not in named(uci_file("firewall"))
+    ok, loss, _rtt = labkit.ping(INV.container("laptop"), INV.address("lanclient"), count=3)
+    assert ok, "laptop -> lanclient after restoring: loss %s" % loss

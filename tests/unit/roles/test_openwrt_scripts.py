@@ -1,0 +1,283 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""roles/wireguard/files/openwrt_*.sh: the scripts the role runs on OpenWrt,
+run here under `busybox ash` with the emulated `uci` of tests/openwrt/ (on a
+temporary config directory), the real `wg` for keys, and logging stubs for
+wg set / ip / ifup / fw4 / opkg.
+
+- every script passes `shellcheck -s sh` and `busybox ash -n`;
+- key: a fresh router gets a key in UCI whose public key is printed, the
+  private key appears in no output, a second run is unchanged, check mode
+  writes nothing, a broken key fails, a non-WireGuard network.wg0 is refused;
+- read: secrets are redacted;
+- read -> wg_openwrt_reconcile -> apply -> read: the second reconcile finds
+  nothing to do, the live operations ran in order, unowned sections are
+  byte-for-byte the same, and foreign uncommitted changes make apply refuse.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _openwrt
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import plan_networks
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+FILES = os.path.join(REPO, "roles", "wireguard", "files")
+EMU = os.path.join(REPO, "tests", "openwrt", "rootfs", "usr", "libexec", "owrt-emu")
+SCRIPTS = sorted(f for f in os.listdir(FILES) if f.startswith("openwrt_") and f.endswith(".sh"))
+BUSYBOX = shutil.which("busybox")
+WG = shutil.which("wg")
+
+NETWORK = """
+config interface 'loopback'
+\toption device 'lo'
+\toption proto 'static'
+\toption ipaddr '127.0.0.1'
+\toption netmask '255.0.0.0'
+
+config interface 'lan'
+\toption device 'eth1'
+\toption proto 'static'
+\toption ipaddr '192.168.8.1'
+\toption netmask '255.255.255.0'
+
+config interface 'wan'
+\toption device 'eth0'
+\toption proto 'pppoe'
+\toption username 'me'
+\toption password 'hunter2hunter2'
+"""
+
+STUB = """#!/bin/sh
+echo "$(basename "$0") $*" >> "$STUB_LOG"
+"""
+WG_STUB = """#!/bin/sh
+case "$1" in
+genkey|pubkey) exec "$REAL_WG" "$@" ;;
+esac
+echo "wg $*" >> "$STUB_LOG"
+"""
+UCI = """#!/bin/sh
+exec "%s" "%s" -c "$UCI_CONF" -P "$UCI_SAVE" "$@"
+"""
+OPKG = """#!/bin/sh
+echo "opkg $*" >> "$STUB_LOG"
+case "$1" in
+list-installed) printf 'busybox - 1.36.1-1\\nwireguard-tools - 1.0.20210914-3\\n' ;;
+esac
+"""
+
+
+@pytest.fixture()
+def router(tmp_path):
+    if not BUSYBOX or not WG:
+        pytest.fail("busybox and wg are needed (Makefile APT_PACKAGES, wireguard-tools)")
+    if not os.path.exists(os.path.join(EMU, "uci.py")):
+        pytest.fail("the OpenWrt emulation (tests/openwrt/) is missing")
+    conf, save, bindir = tmp_path / "config", tmp_path / "save", tmp_path / "bin"
+    for d in (conf, save, bindir):
+        d.mkdir()
+    (conf / "network").write_text(NETWORK)
+    shutil.copy(os.path.join(EMU, "defaults", "firewall"), conf / "firewall")
+    stubs = {"uci": UCI % (sys.executable, os.path.join(EMU, "uci.py")), "wg": WG_STUB, "opkg": OPKG}
+    for name in ("ip", "ifup", "fw4", "network"):
+        stubs[name] = STUB
+    for name, text in stubs.items():
+        (bindir / name).write_text(text)
+        (bindir / name).chmod(0o755)
+    # OpenWrt's userland: BusyBox applets, then the stubs first.
+    applets = tmp_path / "applets"
+    applets.mkdir()
+    for applet in ("sed", "awk", "grep", "cut", "wc", "tr", "cat", "basename", "sleep", "printf", "echo"):
+        os.symlink(BUSYBOX, applets / applet)
+    env = {"PATH": "%s:%s" % (bindir, applets), "UCI_CONF": str(conf), "UCI_SAVE": str(save),
+           "STUB_LOG": str(tmp_path / "log"), "REAL_WG": WG, "LANG": "C",
+           "WGNET_OPENWRT_INITD": str(bindir)}
+
+    class Router(object):
+        def run(self, script, *args, check=True):
+            r = subprocess.run([BUSYBOX, "ash", os.path.join(FILES, script)] + list(args), env=env,
+                               capture_output=True, text=True, check=False)
+            if check:
+                assert r.returncode == 0, "%s: %s %s" % (script, r.stdout, r.stderr)
+            return r
+
+        def uci(self, *args):
+            return subprocess.run([str(bindir / "uci")] + list(args), env=env, capture_output=True, text=True,
+                                  check=False)
+
+        def log(self):
+            path = tmp_path / "log"
+            text = path.read_text() if path.exists() else ""
+            path.write_text("")
+            return [line for line in text.splitlines() if line]
+
+    return Router()
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_scripts_pass_shellcheck_and_busybox_ash(script):
+    assert len(SCRIPTS) == 4
+    path = os.path.join(FILES, script)
+    for cmd in (["shellcheck", "-s", "sh", path], [BUSYBOX or "busybox", "ash", "-n", path]):
+        r = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        assert r.returncode == 0, "%s: %s%s" % (" ".join(cmd), r.stdout, r.stderr)
+
+
+def pairs(text):
+    return _openwrt.parse_pairs(text)
+
+
+def test_key_is_made_on_the_router_and_only_the_public_key_leaves(router):
+    r = router.run("openwrt_key.sh", "wg0", "fail", "1")
+    assert pairs(r.stdout) == {"interface": "wg0", "public_key": "", "changed": "1"}
+    assert router.uci("-q", "get", "network.wg0").returncode != 0, "check mode wrote the interface"
+
+    r = router.run("openwrt_key.sh", "wg0", "fail", "0")
+    out = pairs(r.stdout)
+    private = router.uci("get", "network.wg0.private_key").stdout.strip()
+    public = subprocess.run([WG, "pubkey"], input=private + "\n", capture_output=True, text=True,
+                            check=True).stdout.strip()
+    assert out == {"interface": "wg0", "public_key": public, "changed": "1"}
+    assert private not in r.stdout + r.stderr
+    assert router.uci("get", "network.wg0.proto").stdout.strip() == "wireguard"
+    assert router.uci("changes", "network").stdout == "", "the key is committed"
+
+    again = router.run("openwrt_key.sh", "wg0", "fail", "0")
+    assert pairs(again.stdout)["changed"] == "0" and pairs(again.stdout)["public_key"] == public
+    assert router.uci("get", "network.wg0.private_key").stdout.strip() == private
+
+    rotated = router.run("openwrt_key.sh", "wg0", "always", "0")
+    assert pairs(rotated.stdout)["public_key"] != public
+
+
+def test_key_script_refuses_what_it_must_not_touch(router):
+    router.uci("set", "network.wg0=interface")
+    router.uci("set", "network.wg0.proto=wireguard")
+    router.uci("set", "network.wg0.private_key=broken")
+    router.uci("commit", "network")
+    r = router.run("openwrt_key.sh", "wg0", "fail", "0", check=False)
+    assert r.returncode == 1 and "holds no valid WireGuard key" in r.stderr
+    r = router.run("openwrt_key.sh", "wg0", "full_idempotence", "0")
+    assert pairs(r.stdout)["changed"] == "1" and pairs(r.stdout)["public_key"]
+
+    r = router.run("openwrt_key.sh", "wan", "fail", "0", check=False)
+    assert r.returncode == 1 and "not a WireGuard interface" in r.stderr
+
+    router.uci("set", "network.lan.ipaddr=192.168.9.1")
+    r = router.run("openwrt_key.sh", "wg1", "fail", "0", check=False)
+    assert r.returncode == 1 and "uncommitted changes" in r.stderr
+    assert router.uci("-q", "get", "network.wg1").returncode != 0
+
+
+def test_read_redacts_secrets(router):
+    router.run("openwrt_key.sh", "wg0", "fail", "0")
+    private = router.uci("get", "network.wg0.private_key").stdout.strip()
+    out = router.run("openwrt_read.sh").stdout
+    assert private not in out and "hunter2" not in out
+    assert "option private_key 'REDACTED'" in out and "option password 'REDACTED'" in out
+    assert "#wgnet changes network 0" in out and "#wgnet changes firewall 0" in out
+    parsed = _openwrt.parse_export(out)
+    assert set(parsed) == {"network", "firewall"}
+
+
+KEYS = {"hub": "ERERERERERERERERERERERERERERERERERERERERERE=",
+        "laptop": "MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM="}
+
+
+def home_plan(router_key, laptop=True):
+    hostvars = {"hub": {"wireguard_address": "10.9.0.1", "wireguard_endpoint": "203.0.113.10"},
+                "router": {"wireguard_address": "10.9.0.2", "wireguard_lan_subnets": ["192.168.8.0/24"],
+                           "wireguard_endpoint": "198.51.100.2"},
+                "laptop": {"wireguard_address": "10.9.0.3", "wireguard_endpoint": "198.51.100.3"}}
+    members = ["hub", "router"] + (["laptop"] if laptop else [])
+    keys = dict(KEYS, router=router_key)
+    return plan_networks(hostvars, {"wg0": {"range": "10.9.0.0/24", "topology": "hybrid"}},
+                         {"wireguard": members, "wireguard_hubs": ["hub"]}, {"wg0": keys})
+
+
+def apply(router, result):
+    return router.run("openwrt_apply.sh", "\n".join(result["batch"]), "\n".join(result["ops"]),
+                      " ".join(result["commit"]))
+
+
+def test_read_reconcile_apply_round_trip(router):
+    public = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0").stdout)["public_key"]
+    private = router.uci("get", "network.wg0.private_key").stdout.strip()
+    lan_before = router.uci("show", "network.lan").stdout
+    firewall_defaults = _openwrt.parse_export(router.uci("export", "firewall").stdout)["firewall"]
+    router.log()
+
+    result = _openwrt.reconcile(home_plan(public), "router", router.run("openwrt_read.sh").stdout)
+    assert result["changed"] and result["ops"] == ["ifup wg0", "firewall"]
+    r = apply(router, result)
+    assert router.log() == ["ifup wg0", "ip link show dev wg0", "fw4 -q reload"]
+    assert "changed=1" in r.stdout and private not in r.stdout + r.stderr
+    assert router.uci("get", "network.wg0.private_key").stdout.strip() == private
+    assert router.uci("get", "network.wgnet_wg0_laptop.endpoint_host").stdout.strip() == "198.51.100.3"
+    assert router.uci("get", "firewall.wgnet_port_wg0.dest_port").stdout.strip() == "51820"
+    assert router.uci("show", "network.lan").stdout == lan_before
+    firewall = _openwrt.parse_export(router.uci("export", "firewall").stdout)["firewall"]
+    assert [f for f in firewall if not f["name"].startswith("wgnet_")] == firewall_defaults
+
+    again = _openwrt.reconcile(home_plan(public), "router", router.run("openwrt_read.sh").stdout)
+    assert not again["changed"] and again["batch"] == []
+
+    # The laptop leaves: its section goes and the peer is removed live, the interface stays up.
+    gone = _openwrt.reconcile(home_plan(public, laptop=False), "router", router.run("openwrt_read.sh").stdout)
+    assert gone["ops"] == ["unpeer wg0 %s" % KEYS["laptop"]]
+    apply(router, gone)
+    assert router.log() == ["wg set wg0 peer %s remove" % KEYS["laptop"]]
+    assert router.uci("-q", "get", "network.wgnet_wg0_laptop").returncode != 0
+    assert not _openwrt.reconcile(home_plan(public, laptop=False), "router",
+                                  router.run("openwrt_read.sh").stdout)["changed"]
+
+    # Back again: a live peer add with its endpoint, no ifup.
+    back = _openwrt.reconcile(home_plan(public), "router", router.run("openwrt_read.sh").stdout)
+    apply(router, back)
+    assert router.log() == ["ip link show dev wg0",
+                            "wg set wg0 peer %s allowed-ips 10.9.0.3/32 persistent-keepalive 0 endpoint "
+                            "198.51.100.3:51820" % KEYS["laptop"]]
+
+    # Someone's staged change in another config stays staged; one in a config apply must commit makes it refuse.
+    router.uci("set", "firewall.@zone[0].input=DROP")
+    result = _openwrt.reconcile(home_plan(public, laptop=False), "router", router.run("openwrt_read.sh").stdout)
+    assert result["commit"] == ["network"]
+    apply(router, result)
+    assert "DROP" in router.uci("changes", "firewall").stdout
+    router.uci("set", "network.lan.ipaddr=192.168.9.1")
+    result = _openwrt.reconcile(home_plan(public), "router", router.run("openwrt_read.sh").stdout)
+    r = router.run("openwrt_apply.sh", "\n".join(result["batch"]), "\n".join(result["ops"]),
+                   " ".join(result["commit"]), check=False)
+    assert r.returncode == 1 and "uncommitted changes" in r.stderr
+    assert router.uci("-q", "get", "network.wgnet_wg0_laptop").returncode != 0
+    assert "192.168.9.1" in router.uci("changes", "network").stdout
+
+
+def test_absent_removes_the_owned_sections(router):
+    public = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0").stdout)["public_key"]
+    apply(router, _openwrt.reconcile(home_plan(public), "router", router.run("openwrt_read.sh").stdout))
+    router.log()
+    result = _openwrt.reconcile(None, "router", router.run("openwrt_read.sh").stdout, absent=["wg0"])
+    apply(router, result)
+    assert router.log() == ["network reload", "fw4 -q reload"]
+    out = router.run("openwrt_read.sh").stdout
+    assert "wg0" not in out and "wgnet" not in out.replace("#wgnet", "")
+
+
+def test_packages_installed_only_when_missing(router):
+    r = router.run("openwrt_packages.sh", "1", "wireguard-tools", "kmod-wireguard")
+    assert pairs(r.stdout) == {"manager": "opkg", "missing": "kmod-wireguard", "changed": "1"}
+    assert router.log() == ["opkg list-installed"]
+    r = router.run("openwrt_packages.sh", "0", "wireguard-tools", "kmod-wireguard")
+    assert router.log() == ["opkg list-installed", "opkg update", "opkg install kmod-wireguard"]
+    r = router.run("openwrt_packages.sh", "0", "wireguard-tools")
+    assert pairs(r.stdout)["changed"] == "0" and router.log() == ["opkg list-installed"]

@@ -71,3 +71,32 @@ def test_fresh_network_and_wan_lan_pick():
            "\toption ipaddr '172.31.30.12'\n\toption netmask '255.255.255.0'\n" \
            "\toption gateway '172.31.30.254'\n" in text
     assert [s.name for s in pkg.sections] == ["loopback", "globals", "lan", "wan", "wan6"]
+
+
+def _state(pkg, name, up=True):
+    return {"config": dict(pkg.get(name).options), "up": up}
+
+
+def test_reload_restarts_only_interfaces_whose_section_changed(sample):
+    text = sample("network-wireguard")
+    pkg = uci.parse_config(text, "network")
+    # boot: nothing recorded yet, wg0 comes up
+    assert netifd.plan_reload(pkg, {}) == [("setup", "wg0")]
+    states = {"wg0": _state(pkg, "wg0")}
+    assert netifd.plan_reload(pkg, states) == []
+    # a peer section change alone is not seen by reload (as in 23.05)
+    peer_changed = uci.parse_config(text.replace("option persistent_keepalive '25'",
+                                                 "option persistent_keepalive '5'"), "network")
+    assert netifd.plan_reload(peer_changed, states) == []
+    # an interface option change restarts the interface
+    mtu_changed = uci.parse_config(text.replace("option mtu '1420'", "option mtu '1380'"), "network")
+    assert netifd.plan_reload(mtu_changed, states) == [("setup", "wg0")]
+    # gone from the config: torn down; auto '0': not started by reload
+    gone = uci.parse_config(text, "network")
+    gone.sections = [s for s in gone.sections if s.name != "wg0"]
+    assert netifd.plan_reload(gone, states) == [("teardown", "wg0")]
+    manual = uci.parse_config(text, "network")
+    manual.get("wg0").options["auto"] = "0"
+    assert netifd.plan_reload(manual, {}) == []
+    # ifdown'd and unchanged: stays down
+    assert netifd.plan_reload(pkg, {"wg0": _state(pkg, "wg0", up=False)}) == []

@@ -300,24 +300,37 @@ def cmd_stop():
     return 0
 
 
-def cmd_reload():
-    pkg = load_network()
-    wanted = set(wireguard_interfaces(pkg))
-    for name in known_states():
+def plan_reload(pkg, states):
+    """What `network reload` does: [(action, interface)], action "setup" or
+    "teardown". `states` maps interface -> recorded state (config, up)."""
+    actions = []
+    wanted = wireguard_interfaces(pkg)
+    for name in sorted(states):
         if name not in wanted:
-            teardown(name)
-    for name in wireguard_interfaces(pkg):
-        state = read_state(name)
+            actions.append(("teardown", name))
+    for name in wanted:
+        state = states.get(name)
         opts = dict(pkg.get(name).options)
         if state is None:
             if autostart(pkg, name):
-                setup(name, pkg)
+                actions.append(("setup", name))
         elif state["config"] != opts:
             # netifd compares the interface section only, not wireguard_<if>
             if autostart(pkg, name) or state.get("up"):
-                setup(name, pkg)
+                actions.append(("setup", name))
             else:
-                teardown(name)
+                actions.append(("teardown", name))
+    return actions
+
+
+def cmd_reload():
+    pkg = load_network()
+    states = {name: read_state(name) or {"config": None} for name in known_states()}
+    for action, name in plan_reload(pkg, states):
+        if action == "setup":
+            setup(name, pkg)
+        else:
+            teardown(name)
     return 0
 
 

@@ -57,6 +57,12 @@ fi
 mkdir -p "$REPO_DIR/.lab"
 exec 9>"$REPO_DIR/.lab/owrt-emu-image.lock"
 flock 9
+# another run (a parallel lab.py up) may have built it while we waited
+CURRENT=$(podman image inspect --format "{{ index .Labels \"$LABEL_KEY\" }}" "$IMAGE" 2>/dev/null || true)
+if [[ $FORCE == 0 && $CURRENT == "$INPUTS" ]]; then
+  log "$IMAGE was built meanwhile (inputs $INPUTS)"
+  exit 0
+fi
 OLD_ID=$(podman image inspect --format '{{.Id}}' "$IMAGE" 2>/dev/null || true)
 t0=$(date +%s)
 podman build --pull=never --quiet --label "$LABEL_KEY=$INPUTS" \

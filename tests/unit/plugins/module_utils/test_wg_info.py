@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_info
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
 PRIVATE_0 = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 PRIVATE_1 = "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="
@@ -233,3 +234,20 @@ def test_shell_version_blanks_keys_on_the_host(shell, tmp_path):
 def test_shell_version_garbage_is_refused():
     with pytest.raises(ValueError, match="unexpected output"):
         _wg_info.info_from_raw("sh: wg: not found\n")
+
+
+def test_boot_config_names_each_peer_after_its_inventory_host():
+    """The plan's peers (passed to wg_interface as peers_json) carry the host
+    names; the boot config wg_interface renders from them has a
+    `# friendly_name = <host>` in each [Peer], which is what wg_info (and
+    Prometheus exporters) read back."""
+    hostvars = {"hub": {"wireguard_address": "10.77.0.1", "wireguard_endpoint": "hub.example"},
+                "laptop": {"wireguard_address": "10.77.0.11"}, "router": {"wireguard_address": "10.77.0.12"}}
+    groups = {"wireguard": ["hub", "laptop", "router"], "wireguard_hubs": ["hub"]}
+    keys = {"wg0": {"hub": PUBLIC_0, "laptop": PEER_A, "router": PEER_B}}
+    plan = _topology.plan_networks(hostvars, {"wg0": {"range": "10.77.0.0/24"}}, groups, keys)
+    (hub,) = _topology.host_interfaces(json.dumps(plan), "hub", peers_as_json=True)
+    peers = [_wg.normalize_peer(p) for p in _wg.peers_from_json(hub["peers"])]
+    config = _wg.render_config({"addresses": hub["addresses"]}, peers, PRIVATE_0)
+    assert _wg_info.friendly_names(config) == {PEER_A: "laptop", PEER_B: "router"}
+    assert config.count("# friendly_name = ") == 2

@@ -187,8 +187,12 @@ def test_4_reload_applies_interface_changes_ifup_applies_peer_changes(keys):
     assert keepalive() == "5"  # a peer section change alone: reload does not see it
     sh(ROUTER, "ifup wg0")
     assert keepalive() == "7"
-    sh(ROUTER, "uci set network.wg0.mtu='1380' && uci commit network && reload_config")
-    # first reload_config after boot only records the config state
+    sh(ROUTER, "uci set network.wg0.mtu='1380' && reload_config")
+    # staged, not committed: netifd reads /etc/config only
+    assert "mtu 1420" in sh(ROUTER, "ip link show wg0").stdout
+    sh(ROUTER, "uci commit network")
+    # reload_config compares `uci show`, staged values included: nothing new
+    sh(ROUTER, "reload_config")
     assert "mtu 1420" in sh(ROUTER, "ip link show wg0").stdout
     sh(ROUTER, "uci set network.wg0.mtu='1400' && uci commit network && reload_config")
     assert "mtu 1400" in sh(ROUTER, "ip link show wg0").stdout

@@ -447,7 +447,10 @@ class _Collect:
 
 def cmd_reload_config():
     """/sbin/reload_config: packages whose `uci show` changed since the
-    last run get a config.change event; the first run only records."""
+    last run get a config.change event. Like `md5sum -c` there, a package
+    not recorded last time (a new config file) is not compared; without a
+    record (the boot unit writes one, as /etc/init.d/boot does) nothing
+    is reloaded."""
     ctx = uci.Uci()
     now = config_digests(ctx)
     try:
@@ -460,7 +463,7 @@ def cmd_reload_config():
         json.dump(now, fh)
     if before is None:
         return 0
-    changed = sorted(n for n in now if before.get(n) != now[n])
+    changed = sorted(n for n in before if now.get(n) != before[n])
     if "network" in changed:
         cmd_reload()
     if "network" in changed or "firewall" in changed:

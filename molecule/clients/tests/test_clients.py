@@ -161,6 +161,15 @@ def test_second_run_unchanged_and_no_secret_in_verbose_output():
     assert not leaked, "secrets (sha256 prefixes) in -vvv output: %s" % leaked
 
 
+def test_check_mode_changes_nothing():
+    before = dict((n, os.stat(os.path.join(DIR, "wg0", n)).st_mtime_ns) for n in os.listdir(os.path.join(DIR, "wg0")))
+    rc, out, changed = clients_playbook("--check", "--diff")
+    assert rc == 0, out[-3000:]
+    assert changed and set(changed.values()) == {0}, changed
+    after = dict((n, os.stat(os.path.join(DIR, "wg0", n)).st_mtime_ns) for n in os.listdir(os.path.join(DIR, "wg0")))
+    assert before == after
+
+
 # ---------------------------------------------------------------- preshared keys
 def test_preshared_keys_on_both_ends_and_traffic_flows():
     rc, out, _changed = clients_playbook("-e", "wireguard_psk_master=" + MASTER)

@@ -292,3 +292,26 @@ def test_delta_lines_of_stale_sections_are_ignored(box):
     (box.save / "network").write_text("network.gone.proto='x'\nnetwork.lan.proto='dhcp'\n")
     assert box.run("get", "network.lan.proto")[1] == "dhcp\n"
     assert box.run("-q", "get", "network.gone")[0] == 1
+
+
+def test_delete_list_item_by_index_and_error_kinds(box):
+    box.put("network", sample_name="network-wireguard")
+    assert box.run("delete", "network.wgpeer_hub.allowed_ips=1") == (0, "", "")
+    assert box.run("get", "network.wgpeer_hub.allowed_ips")[1] == "10.20.0.0/24\n"
+    assert "-network.wgpeer_hub.allowed_ips='1'\n" in box.run("changes", "network")[1]
+    assert box.run("add_list", "network.nosuch.x=1") == (1, "", "uci: Invalid argument\n")
+    assert box.run("del_list", "network.wg0.nosuch=1") == (0, "", "")
+    assert box.run("rename", "network.nosuch=other") == (1, "", "uci: Entry not found\n")
+    box.run("commit", "network")
+    assert "\tlist allowed_ips '192.168.50.0/24'" not in box.read("network")
+
+
+def test_p_option_keeps_changes_out_of_the_file(box, tmp_path):
+    box.put("network", sample_name="network-23.05")
+    before = box.read("network")
+    other = str(tmp_path / "other-delta")
+    assert box.run("-P", other, "set", "network.lan.ipaddr=10.0.0.1")[0] == 0
+    assert box.run("-P", other, "commit", "network") == (0, "", "")
+    assert box.read("network") == before
+    assert box.run("-P", other, "get", "network.lan.ipaddr")[1] == "10.0.0.1\n"
+    assert box.run("get", "network.lan.ipaddr")[1] == "192.168.1.1\n"

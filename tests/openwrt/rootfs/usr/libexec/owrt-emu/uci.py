@@ -291,10 +291,16 @@ def op_set(pkg, sname, oname, value, anonymous=False):
     sec.options[oname] = value
 
 
-def op_delete(pkg, sname, oname):
+def op_delete(pkg, sname, oname, index=None):
     sec = pkg.get(sname)
     if sec is None:
         raise NotFound()
+    if index is not None and isinstance(sec.options.get(oname), list):
+        # `uci delete pkg.sec.list=N` removes the N-th item (N from 0)
+        items = sec.options[oname]
+        if 0 <= index < len(items):
+            del items[index]
+        return
     if oname is None:
         pkg.sections.remove(sec)
         return
@@ -364,7 +370,7 @@ def apply_delta(pkg, cmd, sname, oname, value):
     elif cmd == CMD_ADD:
         op_set(pkg, sname, oname, value, anonymous=oname is None)
     elif cmd == CMD_REMOVE:
-        op_delete(pkg, sname, oname)
+        op_delete(pkg, sname, oname, _index(value))
     elif cmd == CMD_LIST_ADD:
         op_add_list(pkg, sname, oname, value)
     elif cmd == CMD_LIST_DEL:
@@ -373,6 +379,13 @@ def apply_delta(pkg, cmd, sname, oname, value):
         op_rename(pkg, sname, oname, value)
     elif cmd == CMD_REORDER:
         op_reorder(pkg, sname, value)
+
+
+def _index(value):
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 def parse_delta_line(line):
@@ -413,6 +426,7 @@ class Uci:
         self.extended = True
         self.delimiter = " "
         self.export_names = False
+        self.nocommit = False
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
@@ -606,6 +620,8 @@ class Uci:
         return 0
 
     def cmd_commit(self, arg=None):
+        if self.nocommit:
+            return 0  # -P: changes stay in the delta directory
         names = [arg] if arg is not None else self.packages()
         for name in names:
             if "." in name or "=" in name:
@@ -697,7 +713,7 @@ class Uci:
     def cmd_add_list(self, arg):
         pkg, _sref, sec, oname, value = self._section_cmd(arg, True)
         if sec is None or oname is None:
-            raise UciError() if oname is None else NotFound()
+            raise UciError()
         op_add_list(pkg, sec.name, oname, value)
         self.save_delta(pkg.name, CMD_LIST_ADD, sec.name, oname, value)
         return 0
@@ -705,7 +721,7 @@ class Uci:
     def cmd_del_list(self, arg):
         pkg, _sref, sec, oname, value = self._section_cmd(arg, True)
         if sec is None or oname is None:
-            raise UciError() if oname is None else NotFound()
+            raise UciError()
         if oname not in sec.options:
             return 0
         op_del_list(pkg, sec.name, oname, value)
@@ -713,12 +729,20 @@ class Uci:
         return 0
 
     def cmd_delete(self, arg):
-        res = self._section_cmd(arg, False)
-        if res is None:
-            return 1
-        pkg, _sref, sec, oname, _value = res
+        pkg, _sref, sec, oname, value = self.lookup(arg, need_section=True)
         if sec is None:
             raise NotFound()
+        if value:
+            if oname is None or oname not in sec.options:
+                raise NotFound()
+            if not isinstance(sec.options[oname], list):
+                return 0
+            index = _index(value)
+            if index is None:
+                return 1
+            op_delete(pkg, sec.name, oname, index)
+            self.save_delta(pkg.name, CMD_REMOVE, sec.name, oname, str(index))
+            return 0
         op_delete(pkg, sec.name, oname)
         self.save_delta(pkg.name, CMD_REMOVE, sec.name, oname, None)
         return 0
@@ -864,6 +888,7 @@ def main(argv=None):
                         return 1
                 elif flag == "P":
                     ctx.savedir = rest
+                    ctx.nocommit = True
                 break
             if flag == "q":
                 ctx.quiet = True

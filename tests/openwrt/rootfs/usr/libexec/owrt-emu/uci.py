@@ -426,7 +426,6 @@ class Uci:
         self.extended = True
         self.delimiter = " "
         self.export_names = False
-        self.nocommit = False
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
@@ -620,8 +619,6 @@ class Uci:
         return 0
 
     def cmd_commit(self, arg=None):
-        if self.nocommit:
-            return 0  # -P: changes stay in the delta directory
         names = [arg] if arg is not None else self.packages()
         for name in names:
             if "." in name or "=" in name:
@@ -887,8 +884,10 @@ def main(argv=None):
                         sys.stderr.write("uci: %s\n" % exc.strerror)
                         return 1
                 elif flag == "P":
+                    # real uci also makes `commit` a no-op with -P; the
+                    # emulation only moves the delta directory (the role's
+                    # script unit tests use -P for a private delta directory)
                     ctx.savedir = rest
-                    ctx.nocommit = True
                 break
             if flag == "q":
                 ctx.quiet = True

@@ -9,7 +9,7 @@ VENV := $(ROOT)/.venv
 PY := $(VENV)/bin/python
 COLLECTION_LINK := $(ROOT)/build/collections/ansible_collections/wgnet/wireguard
 SANITY_ROOT := $(ROOT)/build/sanity/ansible_collections/wgnet/wireguard
-APT_PACKAGES := podman runc mmdebstrap uidmap shellcheck busybox qrencode zbar-tools nftables
+APT_PACKAGES := podman runc mmdebstrap uidmap shellcheck busybox qrencode zbar-tools nftables wireguard-tools
 
 export PATH := $(VENV)/bin:$(PATH)
 export CONTAINERS_CONF := $(ROOT)/lab/containers.conf

@@ -694,6 +694,6 @@ def summarize(interface, peers):
             lines.append("    persistent_keepalive: %s" % peer["persistent_keepalive"])
         if peer.get("preshared_key_path") or peer.get("preshared_key"):
             # Set, or set and changed: never a value nor a hash of one.
-            lines.append("    preshared_key: %s" % ("<redacted, changed>" if peer.get("preshared_key_changed")
-                                                     else "<redacted>"))
+            state = "<redacted, changed>" if peer.get("preshared_key_changed") else "<redacted>"
+            lines.append("    preshared_key: %s" % state)
     return "\n".join(lines) + "\n"

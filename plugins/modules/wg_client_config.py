@@ -30,7 +30,7 @@ options:
     type: path
     required: true
   client:
-    description: One entry of M(wgnet.wireguard.wg_client_plans#filter).
+    description: One entry of P(wgnet.wireguard.wg_client_plans#filter).
     type: dict
     required: true
   preshared_key:

@@ -27,7 +27,7 @@ options:
     required: true
   clients:
     description:
-      - The clients, as M(wgnet.wireguard.wg_client_list#filter) returns them (C(network), C(name), C(public_key)).
+      - The clients, as P(wgnet.wireguard.wg_client_list#filter) returns them (C(network), C(name), C(public_key)).
         Clients with a C(public_key) are skipped.
     type: list
     elements: dict

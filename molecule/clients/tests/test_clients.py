@@ -205,3 +205,17 @@ def test_preshared_keys_second_run_unchanged_and_never_logged():
     assert changed and set(changed.values()) == {0}, changed
     leaked = [hashlib.sha256(s.encode()).hexdigest()[:12] for s in secrets() + [MASTER] if s in out]
     assert not leaked, "secrets (sha256 prefixes) in -vvv --diff output: %s" % leaked
+
+
+def test_preshared_keys_off_again_removes_the_files():
+    rc, out, _changed = clients_playbook()
+    assert rc == 0, out[-3000:]
+    phone_public = _wg.public_key(read("phone.key").strip())
+    assert psk_of("wgnet-cli-hub", phone_public) == "(none)"
+    assert "PresharedKey" not in read("phone.conf")
+    for container in ("wgnet-cli-hub", "wgnet-cli-spoke"):
+        left = labkit.podman(container, "find", "/etc/wireguard/psk", "-name", "*.psk").stdout.split()
+        assert left == [], (container, left)
+    phone_up()
+    ok, loss = ping_through("10.80.0.11")
+    assert ok, "phone -> spoke without PSK: %s loss" % loss

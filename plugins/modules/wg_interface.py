@@ -96,10 +96,20 @@ options:
     description:
       - The same list as O(peers), as one JSON string (or a list, which is serialized). Mutually exclusive with
         O(peers).
-      - Meant for large networks: M(wgnet.wireguard.wg_host_interfaces#filter) with C(peers_as_json=true) returns
+      - Meant for large networks. M(wgnet.wireguard.wg_host_interfaces#filter) with C(peers_as_json=true) returns
         it, and Ansible then passes one string instead of templating every field of every peer. The fields are
         those of O(peers) and are checked the same way.
     type: json
+  switch_at:
+    description:
+      - Apply the live changes (the C(wg set)) at this moment, in seconds since the epoch, rather than as soon as
+        the interface is read; a moment already past applies them at once. Then send one empty UDP datagram
+        through the tunnel to each peer that was just added (to every peer after the own key changed), so the
+        handshake starts at once.
+      - Used by key rotation (the wireguard role sets it for every host of a run where a key was replaced), so a
+        host and its peers switch within milliseconds of each other. Needs clocks in sync (NTP).
+    type: float
+    version_added: 0.1.0
   implementation:
     description:
       - V(kernel) uses the kernel module, V(userspace) uses C(wireguard-go), V(auto) uses the kernel module when it
@@ -209,6 +219,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+applied_at:
+  description: When the live changes were applied, in seconds since the epoch; set only with O(switch_at).
+  returned: when O(state=present)
+  type: float
+  sample: 1795306400.012
 public_key:
   description: Public key of the interface, derived on the host from its private key file.
   returned: when O(state=present)
@@ -279,6 +294,7 @@ def main():
                 ),
             ),
             peers_json=dict(type="json"),
+            switch_at=dict(type="float"),
             implementation=dict(type="str", default="auto", choices=["auto", "kernel", "userspace"]),
             manage_routes=dict(type="bool", default=True),
             boot=dict(type="bool", default=True),

@@ -94,6 +94,24 @@ def test_laptop_reaches_the_lan_through_the_hub():
     assert all(ts > 0 for ts in router_peers.values()), "the router never completed a handshake with the hub"
 
 
+def test_lan_is_reached_through_the_collections_fw4_zone():
+    """The emulated fw4 rejects forwarded traffic without a zone and forwarding: a new flow from the laptop to
+    the LAN client enters through zone wgn_wg0 and is accepted by its forwarding to lan."""
+    chain = labkit.podman(ROUTER, "nft", "list", "chain", "inet", "fw4", "forward_wgn_wg0", check=True).stdout
+    assert "jump accept_to_lan" in chain, chain
+    forward = labkit.podman(ROUTER, "nft", "list", "chain", "inet", "fw4", "forward", check=True).stdout
+    assert re.search(r'iifname "wg0" jump forward_wgn_wg0', forward), forward
+
+    def accepted():
+        out = labkit.podman(ROUTER, "nft", "list", "chain", "inet", "fw4", "accept_to_lan", check=True).stdout
+        return int(re.search(r"counter packets (\d+)", out).group(1))
+
+    before = accepted()
+    ok, loss, _rtt = labkit.ping(INV.container("laptop"), INV.address("lanclient"), count=2)
+    assert ok, loss
+    assert accepted() > before, "the laptop's new flow did not pass wgn_wg0 -> lan"
+
+
 def test_router_is_the_emulation_without_python():
     assert labkit.podman(ROUTER, "test", "-f", "/etc/openwrt_release").returncode == 0
     r = labkit.podman(ROUTER, "sh", "-c", "command -v python3 || command -v python")

@@ -96,7 +96,7 @@ options:
     description:
       - The same list as O(peers), as one JSON string (or a list, which is serialized). Mutually exclusive with
         O(peers).
-      - Meant for large networks. M(wgnet.wireguard.wg_host_interfaces#filter) with C(peers_as_json=true) returns
+      - Meant for large networks. P(wgnet.wireguard.wg_host_interfaces#filter) with C(peers_as_json=true) returns
         it, and Ansible then passes one string instead of templating every field of every peer. The fields are
         those of O(peers) and are checked the same way.
     type: json

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import itertools
 import json
 import os
 
@@ -392,6 +393,44 @@ def plan_peers(wanted_peers, live_peers, live_psks_match, resolve):
             change.append((peer, fields))
     remove = sorted(k for k in live_peers if k not in wanted)
     return {"add": add, "remove": remove, "change": change}
+
+
+def carry_endpoints(added, removed_keys, live_peers):
+    """Added peers with no endpoint of their own take the live endpoint of a
+    removed peer with the same AllowedIPs: the same host under a rotated key.
+
+    Without it a hub would know a rotated spoke behind NAT only once the spoke
+    calls, which after a failed handshake is up to 5 s later. Only the `wg set`
+    gets the endpoint; the boot config keeps the wanted peer as it is."""
+    by_allowed = {}
+    for key in removed_keys:
+        live = live_peers.get(key) or {}
+        if live.get("endpoint") and live.get("allowed_ips"):
+            by_allowed[tuple(sorted(live["allowed_ips"]))] = live["endpoint"]
+    result = []
+    for peer in added:
+        endpoint = None if peer["endpoint"] else by_allowed.get(tuple(sorted(peer["allowed_ips"])))
+        result.append(dict(peer, endpoint=endpoint) if endpoint else peer)
+    return result
+
+
+def kick_addresses(peers, own_addresses):
+    """One address inside each peer's AllowedIPs, not one of ours: a datagram
+    sent there goes through the tunnel to that peer and so starts a handshake.
+    Full-tunnel /0 prefixes are skipped (their routes live in another table)."""
+    own = set(str(ipaddress.ip_interface(a).ip) for a in own_addresses)
+    result = []
+    for peer in peers:
+        for prefix in peer["allowed_ips"]:
+            net = ipaddress.ip_network(prefix)
+            if net.prefixlen == 0:
+                continue
+            candidates = [net.network_address] if net.num_addresses == 1 else list(itertools.islice(net.hosts(), 3))
+            pick = next((str(a) for a in candidates if str(a) not in own), None)
+            if pick:
+                result.append(pick)
+                break
+    return result
 
 
 def wg_set_args(ifname, iface_changes, peer_plan, private_key_path=None):

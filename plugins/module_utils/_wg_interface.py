@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import time
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
@@ -26,6 +27,8 @@ USERSPACE_ENV = {
     "WG_QUICK_USERSPACE_IMPLEMENTATION": "wireguard-go",
     "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD": "1",
 }
+# A switch_at further ahead than this is not waited for in full.
+MAX_SWITCH_WAIT = 120
 DROPIN_TEMPLATE = (
     "# Managed by wgnet.wireguard: this host has no WireGuard kernel module,\n"
     "# so wg-quick runs the userspace implementation.\n"
@@ -33,6 +36,21 @@ DROPIN_TEMPLATE = (
     "Environment=WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go\n"
     "Environment=WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1\n"
 )
+
+
+def send_kick(ifname, address):
+    """One empty UDP datagram to the discard port through ifname only: the
+    tunnel sends a handshake initiation for it at once. Nothing is sent when
+    the socket cannot be bound to the interface."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_DGRAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, ifname.encode())
+        sock.sendto(b"", (address, 9))
+    except OSError:
+        pass
+    finally:
+        sock.close()
 
 
 class WireGuardInterfaceError(Exception):
@@ -71,6 +89,8 @@ class WireGuardInterface(object):
         self.actions = []
         self.peer_plan = None
         self._resolved = {}
+        self.send_kick = send_kick
+        self.applied_at = None
 
     # ------------------------------------------------------------ reading
     def read_link(self):
@@ -337,6 +357,7 @@ class WireGuardInterface(object):
             "peers_removed": [_wg.fingerprint(k) for k in plan["remove"]],
             "peers_changed": [_wg.fingerprint(p["public_key"]) for p, _f in plan["change"]],
             "actions": self.actions,
+            "applied_at": self.applied_at,
             "diff": {"before": before, "after": after,
                      "before_header": "%s (live)" % self.name, "after_header": "%s (wanted)" % self.name},
         }
@@ -372,11 +393,20 @@ class WireGuardInterface(object):
             return live["peers"][key]["preshared_key"] == psks.get(key)
 
         peer_plan = self.peer_plan = _wg.plan_peers(peers, live["peers"], psk_matches, self._resolve)
+        peer_plan = dict(peer_plan, add=_wg.carry_endpoints(peer_plan["add"], peer_plan["remove"], live["peers"]))
         iface_changes = _wg.plan_interface(dict(iface, fwmark=fwmark), live)
         argv = _wg.wg_set_args(self.name, iface_changes, peer_plan, self.key_path)
+        switched = bool(argv)
         if argv:
+            self._wait_for_switch()
             self._do(argv)
             changed = True
+            if self.p.get("switch_at") is not None and not self.check_mode:
+                self.applied_at = round(time.time(), 3)
+        # After our own key changed, call every peer at once: they switched
+        # just before us (the role gives us a later switch_at), so our
+        # handshake meets their new entry for us.
+        kick = peers if "private_key" in iface_changes else []
 
         add, remove = _wg.plan_addresses(iface["addresses"], live["addresses"])
         for addr in remove:
@@ -402,7 +432,20 @@ class WireGuardInterface(object):
             changed = changed or bool(add or remove)
         for argv in policy_add:
             self._do(argv)
+        if switched and self.p.get("switch_at") is not None and not self.check_mode:
+            for address in _wg.kick_addresses(kick, iface["addresses"]):
+                self.send_kick(self.name, address)
         return changed or bool(policy_remove or policy_add)
+
+    def _wait_for_switch(self):
+        """Sleep until switch_at: every host of a rotation applies its `wg set`
+        at the same moment, so no side waits for the other's next retry."""
+        at = self.p.get("switch_at")
+        if at is None or self.check_mode:
+            return
+        delay = float(at) - time.time()
+        if delay > 0:
+            time.sleep(min(delay, MAX_SWITCH_WAIT))
 
     def _summary_live(self, live, wanted_peers, fwmark=None):
         """Live state in the same secret-free form as the wanted summary.

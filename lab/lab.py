@@ -434,8 +434,28 @@ def set_default_route(full, gw):
     return "changed" in res.stdout
 
 
+# Every systemd container and every wireguard-go takes inotify instances from
+# the host's per-user pool; the default 128 runs out at about 20 containers
+# ("too many open files", wg-quick fails).
+INOTIFY_INSTANCES = "/proc/sys/fs/inotify/max_user_instances"
+INOTIFY_WANTED = 1024
+
+
+def ensure_inotify_instances():
+    try:
+        with open(INOTIFY_INSTANCES) as handle:
+            current = int(handle.read().strip())
+        if current < INOTIFY_WANTED:
+            with open(INOTIFY_INSTANCES, "w") as handle:
+                handle.write("%d\n" % INOTIFY_WANTED)
+            log(f"raised fs.inotify.max_user_instances from {current} to {INOTIFY_WANTED}")
+    except (OSError, ValueError) as exc:
+        log(f"WARNING: could not check {INOTIFY_INSTANCES}: {exc}")
+
+
 def cmd_up(topo, args):
     t0 = time.monotonic()
+    ensure_inotify_instances()
     image_ids = ensure_images(topo, build=not args.no_build)
     for name, spec in topo["networks"].items():
         ensure_network(topo, name, spec)

@@ -218,18 +218,25 @@ def render_config(interface, peers, private_key, preshared_keys=None):
     if interface.get("fwmark"):
         out.append("FwMark = %#x\n" % interface["fwmark"])
     for peer in sorted(peers, key=lambda p: p["public_key"]):
-        out.append("\n[Peer]\n")
-        if peer.get("name"):
-            out.append("# friendly_name = %s\n" % peer["name"])
-        out.append("PublicKey = %s\n" % peer["public_key"])
-        if preshared_keys.get(peer["public_key"]):
-            out.append("PresharedKey = %s\n" % preshared_keys[peer["public_key"]])
-        if peer["allowed_ips"]:
-            out.append("AllowedIPs = %s\n" % ", ".join(peer["allowed_ips"]))
-        if peer.get("endpoint"):
-            out.append("Endpoint = %s\n" % peer["endpoint"])
-        if peer.get("persistent_keepalive"):
-            out.append("PersistentKeepalive = %d\n" % peer["persistent_keepalive"])
+        out.append(render_peer(peer, preshared_keys))
+    return "".join(out)
+
+
+def render_peer(peer, preshared_keys=None):
+    """One [Peer] section of a wg-quick config (a host's or a client's)."""
+    preshared_keys = preshared_keys or {}
+    out = ["\n[Peer]\n"]
+    if peer.get("name"):
+        out.append("# friendly_name = %s\n" % peer["name"])
+    out.append("PublicKey = %s\n" % peer["public_key"])
+    if preshared_keys.get(peer["public_key"]):
+        out.append("PresharedKey = %s\n" % preshared_keys[peer["public_key"]])
+    if peer["allowed_ips"]:
+        out.append("AllowedIPs = %s\n" % ", ".join(peer["allowed_ips"]))
+    if peer.get("endpoint"):
+        out.append("Endpoint = %s\n" % peer["endpoint"])
+    if peer.get("persistent_keepalive"):
+        out.append("PersistentKeepalive = %d\n" % peer["persistent_keepalive"])
     return "".join(out)
 
 

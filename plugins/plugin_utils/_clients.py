@@ -199,14 +199,7 @@ def render_client_config(client, private_key=None, preshared_keys=None):
     if client["dns"]:
         out.append("DNS = %s\n" % ", ".join(client["dns"]))
     for peer in client["peers"]:
-        out += ["\n[Peer]\n", "# friendly_name = %s\n" % peer["name"], "PublicKey = %s\n" % peer["public_key"]]
-        if preshared_keys.get(peer["public_key"]):
-            out.append("PresharedKey = %s\n" % preshared_keys[peer["public_key"]])
-        out.append("AllowedIPs = %s\n" % ", ".join(peer["allowed_ips"]))
-        if peer.get("endpoint"):
-            out.append("Endpoint = %s\n" % peer["endpoint"])
-        if peer.get("persistent_keepalive"):
-            out.append("PersistentKeepalive = %d\n" % peer["persistent_keepalive"])
+        out.append(_wg.render_peer(peer, preshared_keys))
     return "".join(out)
 
 

@@ -350,10 +350,19 @@ def report(targets_by_host, outputs):
     header = ("from", "to", "address", "kind", "via", "status", "rtt", "handshake")
     lines = _table(header, [(
         r["from"], r["to"], r["address"] or "-", r["kind"], r["via"] or "-",
-        r["status"] if r["expected"] else "not expected: %s" % r["reason"],
+        r["status"],
         "%.1f ms" % r["rtt_ms"] if r["rtt_ms"] is not None else "-",
         _age(r["handshake_age"]) if r["via"] and r["expected"] else "-") for r in rows])
+    # Reasons below the table: in a column they would widen every line past
+    # what the YAML callback prints unfolded.
+    reasons = []
+    for r in rows:
+        if not r["expected"]:
+            line = "not expected: %s %s: %s" % (r["to"], r["address"] or "-", r["reason"])
+            if line not in reasons:
+                reasons.append(line)
     lines.append("")
+    lines += reasons
     lines.append("%(expected)d expected paths: %(reachable)d reachable, %(unreachable)d unreachable; "
                  "%(not_expected)d not expected" % counts)
     return {"ok": not failed, "counts": counts, "failed": failed, "rows": rows, "table": lines}

@@ -358,3 +358,13 @@ def test_each_filter_is_registered_and_documented(name):
     assert doc["DOCUMENTATION"]["name"] == name
     assert "_input" in doc["DOCUMENTATION"]["options"]
     assert "wgnet.wireguard.%s" % name in doc["EXAMPLES"] and "_value" in doc["RETURN"]
+
+
+def test_table_lists_each_not_expected_reason_once_below_the_rows():
+    rows = {"a": [{"from": "a", "to": "phone", "address": "10.0.0.9", "kind": "client", "via": None,
+                   "expected": False, "reason": "unmanaged client"}],
+            "b": [{"from": "b", "to": "phone", "address": "10.0.0.9", "kind": "client", "via": None,
+                   "expected": False, "reason": "unmanaged client"}]}
+    table = _verify.report(rows, {"a": "", "b": ""})["table"]
+    assert [line for line in table if "unmanaged client" in line] == ["not expected: phone 10.0.0.9: unmanaged client"]
+    assert all(line.split()[5:7] == ["not", "expected"] for line in table[2:4])

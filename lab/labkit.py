@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LOSS = re.compile(r"(\d+) packets transmitted, (\d+) received")
@@ -61,6 +62,20 @@ def ping(container, address, count=3, interval="0.2"):
         if line.startswith("rtt") or line.startswith("round-trip"):
             rtt = line.split("=")[1].split("/")[1] + " ms"
     return r.returncode == 0, loss, rtt
+
+
+def wait_ping(container, address, timeout=30):
+    """(ok, seconds until the first reply) of pings retried for up to timeout
+    seconds: after a peer is removed and added again, the side that kept its
+    stale session only starts a new handshake once that session times out
+    (up to about 15 s in WireGuard), and the other side may not know its
+    endpoint."""
+    started = time.monotonic()
+    while True:
+        ok, _loss, _rtt = ping(container, address, count=3)
+        waited = time.monotonic() - started
+        if ok or waited > timeout:
+            return ok, waited
 
 
 def wg_dump(container, interface="wg0"):

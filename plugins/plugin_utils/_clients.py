@@ -19,7 +19,6 @@ Plain Python with no Ansible imports, unit tested directly.
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 import re
 
@@ -50,10 +49,6 @@ def _prefix(interface, spec):
     return (spec or {}).get("clients_var") or "wireguard_networks.%s.clients" % interface
 
 
-def _load(plan):
-    return json.loads(plan) if isinstance(plan, str) else plan
-
-
 def site_lans(net, exclude=None):
     """Every LAN behind a member or a client of a planned network."""
     lans = [lan for n in net["order"] for lan in net["members"][n]["lans"]]
@@ -72,7 +67,7 @@ def client_plans(plan, networks):
     peers (one per hub, the client's chosen hub first: name, public_key or
     None, endpoint, allowed_ips, persistent_keepalive).
     """
-    plan = _load(plan)
+    plan = _topology.load_plan(plan)
     result = []
     for interface in sorted(plan["networks"]):
         net = plan["networks"][interface]
@@ -207,7 +202,7 @@ def host_psks(plan, host, master):
     """The PSK files one host needs: a list of {interface, path, psk}, one
     per peer whose entry in the host's plan carries a preshared_key_path.
     SECRET: only a no_log task may hold the result."""
-    plan = _load(plan)
+    plan = _topology.load_plan(plan)
     result = []
     for iface in _topology.host_interfaces(plan, host):
         own = plan["networks"][iface["interface"]]["members"][host]["public_key"]

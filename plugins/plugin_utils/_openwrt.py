@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-import json
 import re
 import shlex
 
@@ -147,11 +146,6 @@ def redact(options):
 
 
 # ---------------------------------------------------------------- wanted state
-def _peers(interface):
-    peers = interface.get("peers") or []
-    return json.loads(peers) if isinstance(peers, str) else peers
-
-
 def _check_value(host, what, value):
     values = value if isinstance(value, list) else [value]
     for v in values:
@@ -170,8 +164,7 @@ def wanted_sections(plan, host, settings=None):
     from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
     settings = settings or {}
-    if isinstance(plan, str):
-        plan = json.loads(plan)
+    plan = _topology.load_plan(plan)
     lan_zone = settings.get("lan_zone") or "lan"
     wan_zone = settings.get("wan_zone") or "wan"
     zone_input = settings.get("zone_input") or "ACCEPT"
@@ -192,7 +185,7 @@ def wanted_sections(plan, host, settings=None):
         if mtu:
             options["mtu"] = str(mtu)
         network.append({"name": name, "type": "interface", "options": options})
-        peers = _peers(iface)
+        peers = _topology.interface_peers(iface)
         names = peer_section_names(name, [p["name"] for p in peers])
         for peer in peers:
             _check_value(host, "peer name", peer["name"])

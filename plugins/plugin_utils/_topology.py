@@ -576,13 +576,17 @@ def host_interfaces(plan, host, peers_as_json=False):
     mesh); one string per interface skips that, and wg_interface's
     peers_json takes it as it is.
     """
-    if isinstance(plan, str):
-        plan = json.loads(plan)
+    plan = load_plan(plan)
     interfaces = [host_plan(net, host) for _i, net in sorted(plan["networks"].items()) if host in net["members"]]
     if peers_as_json:
         for interface in interfaces:
             interface["peers"] = json.dumps(interface["peers"], separators=(",", ":"))
     return interfaces
+
+
+def load_plan(plan):
+    """The plan data, from itself or from the JSON string the role carries."""
+    return json.loads(plan) if isinstance(plan, str) else plan
 
 
 def interface_peers(interface):

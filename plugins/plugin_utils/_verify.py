@@ -22,7 +22,6 @@ are thin wrappers.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
@@ -38,10 +37,6 @@ BATCH = 32
 
 class VerifyError(ValueError):
     """An inventory problem, worded to name the host, the variable and the fix."""
-
-
-def _load(plan):
-    return json.loads(plan) if isinstance(plan, str) else plan
 
 
 def parse_ip_addr(text):
@@ -132,11 +127,11 @@ def host_targets(plan, host, addresses=None, hostvars=None):
     addresses behind that member (for example in its LAN) that every other
     member should reach when one of its peers carries them.
     """
-    plan = _load(plan)
+    plan = _topology.load_plan(plan)
     addresses = addresses or {}
     hostvars = hostvars or {}
     networks = plan["networks"]
-    mine = [_topology.host_plan(net, host) for _i, net in sorted(networks.items()) if host in net["members"]]
+    mine = _topology.host_interfaces(plan, host)
     routes = _Routes(mine)
     rows, seen = [], set()
 
@@ -201,7 +196,7 @@ def host_targets(plan, host, addresses=None, hostvars=None):
 
 def targets(plan, hosts, addresses=None, hostvars=None):
     """host -> host_targets(...) for every host of `hosts` that is a member."""
-    plan = _load(plan)
+    plan = _topology.load_plan(plan)
     members = set(m for net in plan["networks"].values() for m in net["members"])
     return dict((h, host_targets(plan, h, addresses, hostvars)) for h in hosts if h in members)
 

@@ -175,27 +175,37 @@ def parse_dump(text):
     head = lines[0].split("\t")
     if len(head) != 4:
         raise ValueError("unexpected interface line in `wg show dump`")
-    iface = {
-        "public_key": None if head[1] == "(none)" else head[1],
-        "listen_port": int(head[2]) if head[2] not in ("0", "(none)") else None,
-        "fwmark": None if head[3] == "off" else int(head[3], 0),
-    }
     peers = {}
     for line in lines[1:]:
         f = line.split("\t")
         if len(f) != 8:
             raise ValueError("unexpected peer line in `wg show dump`")
-        peers[f[0]] = {
-            "public_key": f[0],
-            "preshared_key": None if f[1] == "(none)" else f[1],
-            "endpoint": None if f[2] == "(none)" else f[2],
-            "allowed_ips": [] if f[3] == "(none)" else sorted(normalize_prefix(p) for p in f[3].split(",")),
-            "latest_handshake": int(f[4]),
-            "transfer_rx": int(f[5]),
-            "transfer_tx": int(f[6]),
-            "persistent_keepalive": 0 if f[7] == "off" else int(f[7]),
-        }
-    return iface, peers
+        peers[f[0]] = dump_peer(f)
+    return dump_interface(head), peers
+
+
+def dump_interface(fields):
+    """One interface line of a dump (private key, public key, port, fwmark),
+    without the private key."""
+    return {
+        "public_key": None if fields[1] == "(none)" else fields[1],
+        "listen_port": int(fields[2]) if fields[2] not in ("0", "(none)") else None,
+        "fwmark": None if fields[3] == "off" else int(fields[3], 0),
+    }
+
+
+def dump_peer(f):
+    """One peer line of a dump (without the interface column)."""
+    return {
+        "public_key": f[0],
+        "preshared_key": None if f[1] == "(none)" else f[1],
+        "endpoint": None if f[2] == "(none)" else f[2],
+        "allowed_ips": [] if f[3] == "(none)" else sorted(normalize_prefix(p) for p in f[3].split(",")),
+        "latest_handshake": int(f[4]),
+        "transfer_rx": int(f[5]),
+        "transfer_tx": int(f[6]),
+        "persistent_keepalive": 0 if f[7] == "off" else int(f[7]),
+    }
 
 
 # ---------------------------------------------------------------- wg-quick config

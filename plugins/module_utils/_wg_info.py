@@ -5,11 +5,12 @@
 """Backend of the wg_info module: read-only facts from `wg show dump`.
 
 The dump carries the interface's private key and each peer's preshared key.
-Both columns are skipped while splitting the line, so no key material is ever
-stored in a value this module returns. Friendly names come from the
-`# friendly_name = <name>` comments of the boot config (the convention of
-Prometheus WireGuard exporters); only those comments and the PublicKey lines
-of [Peer] sections are read from it.
+The line parsers shared with wg_interface (_wg.dump_interface, dump_peer)
+drop the private key, and the preshared key is replaced by whether there is
+one, so no key material is ever stored in a value this module returns.
+Friendly names come from the `# friendly_name = <name>` comments of the boot
+config (the convention of Prometheus WireGuard exporters); only those
+comments and the PublicKey lines of [Peer] sections are read from it.
 """
 
 from __future__ import annotations
@@ -21,13 +22,6 @@ from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 
 class WireGuardInfoError(Exception):
     """A problem the caller reports as a module failure."""
-
-
-def _int_or_none(text, zero_is_none=True):
-    if text in ("off", "(none)"):
-        return None
-    value = int(text, 0)
-    return None if zero_is_none and value == 0 else value
 
 
 def parse_dump(text, interface=None):
@@ -47,29 +41,15 @@ def parse_dump(text, interface=None):
             fields = [interface] + fields
         name = fields[0]
         if len(fields) == 5:
-            # name, private key (skipped), public key, listen port, fwmark
-            result[name] = {
-                "public_key": None if fields[2] == "(none)" else fields[2],
-                "listen_port": _int_or_none(fields[3]),
-                "fwmark": _int_or_none(fields[4]),
-                "peers": {},
-            }
+            # name, then the interface line of a single-interface dump
+            result[name] = dict(_wg.dump_interface(fields[1:]), peers={})
         elif len(fields) == 9:
-            # name, public key, preshared key (only whether there is one), endpoint,
-            # allowed ips, latest handshake, rx, tx, keepalive
             if name not in result:
                 raise ValueError("`wg show dump`: peer line before the line of interface %s" % name)
-            allowed = [] if fields[4] == "(none)" else sorted(_wg.normalize_prefix(p) for p in fields[4].split(","))
-            result[name]["peers"][fields[1]] = {
-                "public_key": fields[1],
-                "has_preshared_key": fields[2] != "(none)",
-                "endpoint": None if fields[3] == "(none)" else fields[3],
-                "allowed_ips": allowed,
-                "latest_handshake": int(fields[5]),
-                "transfer_rx": int(fields[6]),
-                "transfer_tx": int(fields[7]),
-                "persistent_keepalive": _int_or_none(fields[8]) or 0,
-            }
+            peer = _wg.dump_peer(fields[1:])
+            # Only whether there is one: the key itself is never returned.
+            peer["has_preshared_key"] = peer.pop("preshared_key") is not None
+            result[name]["peers"][peer["public_key"]] = peer
         else:
             raise ValueError("`wg show dump`: unexpected line with %d fields" % len(fields))
     return result

@@ -37,6 +37,7 @@ LABEL_KEY=org.wgnet.lab.inputs
 PACKAGES=(
   busybox
   ca-certificates
+  conntrack
   curl
   dbus
   firewalld
@@ -46,12 +47,15 @@ PACKAGES=(
   kmod
   netcat-openbsd
   nftables
+  openssh-server
   procps
   python3
   python3-apt
+  sudo
   systemd
   systemd-sysv
   tcpdump
+  ufw
   wireguard-go
   wireguard-tools
 )
@@ -210,6 +214,18 @@ if [[ $FORCE == 1 || ! -s $TARBALL ]]; then
     --customize-hook='echo localhost > "$1/etc/hostname"'
     --customize-hook='rm -f "$1/etc/resolv.conf"'
     --customize-hook=': > "$1/etc/machine-id"'
+    # SSH as users run it: host keys made at each container's first boot (the
+    # image must not carry one shared key pair), no passwords, and a non-root
+    # "deploy" user with passwordless sudo. lab.py installs the lab's own
+    # authorized key when it starts a container; no key is in the image.
+    --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*'
+    --customize-hook='printf "%s\n" "[Unit]" "Description=SSH host keys for this container" "Before=ssh.service" "ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key" "[Service]" "Type=oneshot" "ExecStart=/usr/bin/ssh-keygen -A" "[Install]" "RequiredBy=ssh.service" > "$1/etc/systemd/system/wgnet-ssh-hostkeys.service"'
+    --customize-hook='chroot "$1" systemctl enable wgnet-ssh-hostkeys.service ssh.service'
+    --customize-hook='printf "%s\n" "PasswordAuthentication no" "KbdInteractiveAuthentication no" "UseDNS no" > "$1/etc/ssh/sshd_config.d/wgnet-lab.conf"'
+    --customize-hook='chroot "$1" useradd --create-home --shell /bin/bash deploy'
+    --customize-hook='printf "%s\n" "deploy ALL=(ALL) NOPASSWD: ALL" > "$1/etc/sudoers.d/deploy" && chmod 0440 "$1/etc/sudoers.d/deploy"'
+    # ufw is installed for the gateway scenario's ufw host; Debian ships it
+    # disabled (ENABLED=no), so other hosts are unaffected.
   )
   if [[ ${#MASK_UNITS[@]} -gt 0 ]]; then
     hooks+=("--customize-hook=chroot \"\$1\" systemctl mask ${MASK_UNITS[*]}")

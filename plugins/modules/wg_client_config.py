@@ -51,8 +51,9 @@ attributes:
   idempotent:
     support: full
     description: Unchanged content is not written again.
-notes:
-  - Requires C(qrencode) on the controller for O(qr=true); the config reaches it on stdin, never on a command line.
+requirements:
+  - C(qrencode) on the controller, for O(qr=true) (the collection's C(bindep.txt) lists it). The config reaches it
+    on stdin, never on a command line.
 seealso:
   - module: wgnet.wireguard.wg_client_key
 """

@@ -42,9 +42,10 @@ attributes:
   idempotent:
     support: full
     description: An existing valid key is kept.
-notes:
-  - Requires PyNaCl on the controller (it is in the collection's requirements.txt); without it the key is
-    generated from C(os.urandom) and derived in pure Python.
+requirements:
+  - PyNaCl on the controller is optional. When it is installed, it generates the key pairs; without it, a key comes
+    from C(os.urandom) and its public key from the collection's own X25519 (RFC 7748) code. The collection's
+    C(requirements.txt) lists it.
 seealso:
   - module: wgnet.wireguard.wg_client_config
 """

@@ -44,6 +44,8 @@ attributes:
   idempotent:
     support: full
     description: Nothing is ever changed.
+requirements:
+  - C(wg) from wireguard-tools on the managed host
 notes:
   - Needs C(wg) from wireguard-tools and root (or CAP_NET_ADMIN) to read the interfaces, so use C(become)
     where the connecting user is not root. Works with kernel WireGuard and with C(wireguard-go).

@@ -18,7 +18,8 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint openwrt-emu molecule clean
+.PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint openwrt-emu molecule clean \
+        dist tarball-test galaxy-importer docs-lint ee changelog-lint
 
 help:
 	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table and verify.yml's matrix"
@@ -39,10 +40,20 @@ deps: .lab/apt.stamp venv collection
 
 venv: $(VENV)/.stamp
 
-$(VENV)/.stamp: requirements.txt
+# requirements.txt lists what the collection needs at run time (it ships);
+# requirements-dev.txt pins the developer tools and includes it.
+$(VENV)/.stamp: requirements-dev.txt requirements.txt
 	@test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+# Publishing tools each get their own venv: their pins clash with the
+# developer venv's ansible-core/ansible-lint.
+build/venv-%/.stamp: tools/requirements-%.txt
+	@rm -rf $(dir $@) && python3 -m venv $(dir $@)
+	$(dir $@)bin/python -m pip install -q --upgrade pip
+	$(dir $@)bin/python -m pip install -q -r $<
 	@touch $@
 
 collection:
@@ -69,7 +80,7 @@ lab-destroy: .lab/apt.stamp venv
 	rm -rf lab/inventory/wireguard-clients
 
 # ---------------------------------------------------------------- tests
-test: deps image units sanity lint openwrt-emu molecule
+test: deps image units sanity lint docs-lint tarball-test galaxy-importer openwrt-emu molecule
 
 units: deps
 	$(PY) -m pytest -q tests/unit tests/openwrt/unit
@@ -95,6 +106,43 @@ openwrt-emu: deps image
 
 molecule: deps image
 	molecule test --all
+
+# ---------------------------------------------------------------- publishing
+DIST := $(ROOT)/build/dist
+TARBALL := $(DIST)/wgnet-wireguard-$(shell sed -n 's/^version: *//p' galaxy.yml).tar.gz
+
+# The collection tarball, as Galaxy gets it (build_ignore in galaxy.yml).
+dist: deps
+	@mkdir -p $(DIST)
+	ansible-galaxy collection build --force --output-path $(DIST) .
+
+# Builds the tarball from a copy of the tree with client keys, caches and
+# reports planted in it, checks that none of them ships, then runs the shipped
+# unit tests from an installed copy.
+tarball-test: deps
+	$(PY) -m pytest -q -p no:cacheprovider tests/package
+
+# Galaxy's own import check on the built tarball (ansible-test step off).
+galaxy-importer: dist build/venv-importer/.stamp
+	rm -rf build/importer && mkdir -p build/importer
+	cd build/importer && GALAXY_IMPORTER_CONFIG=$(ROOT)/tools/galaxy-importer.cfg \
+	  $(ROOT)/build/venv-importer/bin/python -m galaxy_importer.main $(TARBALL) 2>&1 | tee importer.log
+	@# Galaxy accepts warnings; we do not.
+	@! grep -E '^(WARNING|ERROR)' build/importer/importer.log
+	@echo "galaxy-importer: no error, no warning"
+
+# Plugin and role documentation as docs.ansible.com renders it.
+docs-lint: deps collection build/venv-antsibull/.stamp
+	cd $(COLLECTION_LINK) && $(ROOT)/build/venv-antsibull/bin/antsibull-docs lint-collection-docs --plugin-docs .
+	$(ROOT)/build/venv-antsibull/bin/antsibull-changelog lint
+
+# The execution environment's build context (context/), from the built
+# tarball: its introspection must list only run-time requirements.
+ee: dist build/venv-builder/.stamp
+	rm -rf build/ee && mkdir -p build/ee
+	cp $(TARBALL) build/ee/wgnet-wireguard.tar.gz
+	cp tools/execution-environment.yml build/ee/
+	cd build/ee && $(ROOT)/build/venv-builder/bin/ansible-builder create -f execution-environment.yml --output-filename Containerfile
 
 clean: lab-destroy
 	rm -rf build .lab/*.log

@@ -15,6 +15,7 @@ Not shipped itself (build_ignore: tests/package).
 from __future__ import annotations
 
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -156,21 +157,73 @@ def test_shipped_requirements_are_run_time_only(built):
     assert packages == ["pynacl"]
 
 
-def test_shipped_unit_tests_pass_installed(built):
-    """Install the tarball as a user would and run the unit tests it carries,
-    from the installed copy only (no path back into this checkout)."""
+@pytest.fixture(scope="module")
+def installed(built):
+    """The tarball installed as a user would, and an environment that finds
+    only that copy (plus the dependencies in this Python's site-packages)."""
     dest = built["base"] / "collections"
     cfg = built["base"] / "ansible.cfg"
     cfg.write_text("[defaults]\n")
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(dest), ANSIBLE_CONFIG=str(cfg))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(dest), ANSIBLE_CONFIG=str(cfg), ANSIBLE_NOCOLOR="1")
     subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--no-deps", "-p", str(dest),
                     str(built["tarball"])], check=True, capture_output=True, env=env)
-    installed = dest / "ansible_collections" / "wgnet" / "wireguard"
-    assert (installed / "tests" / "unit").is_dir()
-    env["PYTHONPATH"] = str(dest)
+    return {"dest": dest, "root": dest / "ansible_collections" / "wgnet" / "wireguard", "env": env}
+
+
+def test_shipped_unit_tests_pass_installed(installed):
+    """The unit tests the tarball carries, run from the installed copy only
+    (no path back into this checkout)."""
+    root = installed["root"]
+    assert (root / "tests" / "unit").is_dir()
+    env = dict(installed["env"], PYTHONPATH=str(installed["dest"]))
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x",
-                           "--rootdir", str(installed), "tests/unit"],
-                          cwd=str(installed), capture_output=True, text=True, env=env)
+                           "--rootdir", str(root), "tests/unit"],
+                          cwd=str(root), capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
-    # The tests ran against the installed copy, not this checkout.
     assert ROOT not in proc.stdout
+
+
+# The README's first inventory. Every host points at a closed port on
+# loopback: a playbook that connected anywhere would report it unreachable.
+INVENTORY = """
+all:
+  vars: {ansible_connection: ssh, ansible_host: 127.0.0.1, ansible_port: 1}
+  children:
+    wireguard:
+      vars:
+        wireguard_network: 10.77.0.0/24
+      children:
+        wireguard_hubs:
+          hosts:
+            hub: {wireguard_address: 10.77.0.1, wireguard_endpoint: vpn.example.net}
+      hosts:
+        laptop: {wireguard_address: 10.77.0.11}
+        router: {wireguard_address: 10.77.0.12, wireguard_lan_subnets: [172.18.3.0/24]}
+"""
+
+
+def test_quick_start_plan_touches_no_host(installed, tmp_path):
+    """`ansible-playbook wgnet.wireguard.plan` from the installed tarball:
+    the README's peers, a JSON report, and no connection to any host."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(INVENTORY)
+    report = tmp_path / "plan.json"
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), "wgnet.wireguard.plan",
+                           "-e", "wireguard_plan_report=%s" % report],
+                          cwd=str(tmp_path), capture_output=True, text=True, env=installed["env"])
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "unreachable=1" not in proc.stdout and "changed=1" not in proc.stdout
+    assert "router *  10.77.0.12/32" in proc.stdout and "172.18.3.0/24" in proc.stdout, proc.stdout
+    data = json.loads(report.read_text())
+    assert [p["allowed_ips"] for p in data["hosts"]["laptop"][0]["peers"]] == [["10.77.0.0/24", "172.18.3.0/24"]]
+    assert data["missing_keys"] == {"wg0": ["laptop", "router", "hub"]}
+    assert not list(tmp_path.glob("wireguard_public_keys.yml"))
+
+
+def test_quick_start_site_syntax(installed, tmp_path):
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(INVENTORY)
+    for playbook in ("site", "clients", "verify", "status", "rotate", "plan"):
+        proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", str(inventory), "--syntax-check",
+                               "wgnet.wireguard." + playbook], capture_output=True, text=True, env=installed["env"])
+        assert proc.returncode == 0, playbook + ": " + proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -19,7 +19,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
 .PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint openwrt-emu molecule clean \
-        dist tarball-test galaxy-importer docs-lint ee changelog-lint
+        dist tarball-test galaxy-importer docs-lint ee ee-image
 
 help:
 	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table and verify.yml's matrix"
@@ -136,13 +136,31 @@ docs-lint: deps collection build/venv-antsibull/.stamp
 	cd $(COLLECTION_LINK) && $(ROOT)/build/venv-antsibull/bin/antsibull-docs lint-collection-docs --plugin-docs .
 	$(ROOT)/build/venv-antsibull/bin/antsibull-changelog lint
 
-# The execution environment's build context (context/), from the built
-# tarball: its introspection must list only run-time requirements.
+# The execution environment: ansible-builder's introspection of the installed
+# tarball must list only the run-time requirements (PyNaCl, qrencode); then
+# the build context from tools/execution-environment.yml (build/ee/context).
+EE_IMAGE := wgnet-ee:0.1.0
 ee: dist build/venv-builder/.stamp
-	rm -rf build/ee && mkdir -p build/ee
-	cp $(TARBALL) build/ee/wgnet-wireguard.tar.gz
+	rm -rf build/ee && mkdir -p build/ee/collections build/ee/installed
+	ANSIBLE_COLLECTIONS_PATH=$(ROOT)/build/ee/installed ansible-galaxy collection install --force --no-deps -p build/ee/installed $(TARBALL) >/dev/null
+	build/venv-builder/bin/ansible-builder introspect --sanitize build/ee/installed | tee build/ee/introspect.yml
+	@test "$$(sed -n 's/^- .\([A-Za-z0-9_.-]*\).*# from collection .*/\1/p' build/ee/introspect.yml | sort | tr '\n' ' ')" = "PyNaCl qrencode " \
+	  || { echo "introspection lists more than the run-time requirements"; exit 1; }
+	@# The collection and its dependencies (from the developer venv's ansible
+	@# package) as tarballs: Galaxy is not reachable from these machines.
+	cp $(TARBALL) build/ee/collections/wgnet-wireguard.tar.gz
+	$(PY) tools/pack_collection.py ansible.posix build/ee/collections/ansible-posix.tar.gz
+	$(PY) tools/pack_collection.py community.general build/ee/collections/community-general.tar.gz
 	cp tools/execution-environment.yml build/ee/
-	cd build/ee && $(ROOT)/build/venv-builder/bin/ansible-builder create -f execution-environment.yml --output-filename Containerfile
+	cd build/ee && $(ROOT)/build/venv-builder/bin/ansible-builder create -f execution-environment.yml
 
-clean: lab-destroy
-	rm -rf build .lab/*.log
+# Builds the image with podman from the lab's local Debian image (needs
+# `make image`; pip and apt reach PyPI and Debian), then checks the
+# collection's playbooks inside it.
+ee-image: ee image
+	cd build/ee && $(ROOT)/build/venv-builder/bin/ansible-builder build --container-runtime podman \
+	  -f execution-environment.yml -t $(EE_IMAGE) -v 2
+	podman run --rm --network none $(EE_IMAGE) ansible-galaxy collection list
+	podman run --rm --network none $(EE_IMAGE) sh -c 'python3 -c "import nacl; print(\"PyNaCl\", nacl.__version__)" && command -v qrencode'
+	podman run --rm --network none -v $(ROOT)/lab/inventory:/runner/inventory:ro,Z $(EE_IMAGE) \
+	  ansible-playbook -i /runner/inventory/hosts.yml --syntax-check wgnet.wireguard.site

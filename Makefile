@@ -19,7 +19,7 @@ export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
 .PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint openwrt-emu molecule clean \
-        dist tarball-test galaxy-importer docs-lint ee ee-image
+        dist tarball-test galaxy-importer docs-lint release ee ee-image
 
 help:
 	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table and verify.yml's matrix"
@@ -136,6 +136,13 @@ docs-lint: deps collection build/venv-antsibull/.stamp
 	cd $(COLLECTION_LINK) && $(ROOT)/build/venv-antsibull/bin/antsibull-docs lint-collection-docs --plugin-docs .
 	$(ROOT)/build/venv-antsibull/bin/antsibull-changelog lint
 
+# Release notes, once every change's fragment is merged: make release VERSION=0.1.0
+# (writes CHANGELOG.rst and changelogs/changelog.yaml, removes the fragments).
+release: collection build/venv-antsibull/.stamp
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z"; exit 1; }
+	@grep -q "^version: $(VERSION)$$" galaxy.yml || { echo "galaxy.yml: set version: $(VERSION) first"; exit 1; }
+	cd $(COLLECTION_LINK) && PATH=$(ROOT)/build/venv-antsibull/bin:$$PATH antsibull-changelog release --version $(VERSION)
+
 # The execution environment: ansible-builder's introspection of the installed
 # tarball must list only the run-time requirements (PyNaCl, qrencode); then
 # the build context from tools/execution-environment.yml (build/ee/context).
@@ -151,6 +158,7 @@ ee: dist build/venv-builder/.stamp
 	cp $(TARBALL) build/ee/collections/wgnet-wireguard.tar.gz
 	$(PY) tools/pack_collection.py ansible.posix build/ee/collections/ansible-posix.tar.gz
 	$(PY) tools/pack_collection.py community.general build/ee/collections/community-general.tar.gz
+	mkdir -p build/ee/certs && cp /etc/ssl/certs/ca-certificates.crt build/ee/certs/ca.crt
 	cp tools/execution-environment.yml build/ee/
 	cd build/ee && $(ROOT)/build/venv-builder/bin/ansible-builder create -f execution-environment.yml
 

@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
 
 import labkit  # noqa: E402
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg  # noqa: E402
+from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick  # noqa: E402
 
 INVENTORY = os.path.join(SCENARIO, "inventory", "hosts.yml")
 CLIENTS = os.path.join(ROOT, "playbooks", "clients.yml")
@@ -110,7 +111,7 @@ def test_files_and_modes():
 
 
 def test_phone_config():
-    conf = _wg.parse_config(read("phone.conf"))
+    conf = wg_quick.parse_config(read("phone.conf"))
     private = read("phone.key").strip()
     assert conf["interface"]["privatekey"] == private
     assert conf["interface"]["address"] == ["10.80.0.50/32"]
@@ -123,7 +124,7 @@ def test_phone_config():
 def test_tablet_keeps_its_private_key():
     text = read("tablet.conf")
     assert "# PrivateKey = <paste the client's private key here>" in text
-    assert "privatekey" not in _wg.parse_config(text)["interface"]
+    assert "privatekey" not in wg_quick.parse_config(text)["interface"]
 
 
 def test_hub_has_both_clients_as_peers():
@@ -177,7 +178,7 @@ def test_preshared_keys_on_both_ends_and_traffic_flows():
     phone_public = _wg.public_key(read("phone.key").strip())
     hub_key = labkit.wg_dump("wgnet-cli-hub")[0]
     spoke_key = labkit.wg_dump("wgnet-cli-spoke")[0]
-    conf = _wg.parse_config(read("phone.conf"))
+    conf = wg_quick.parse_config(read("phone.conf"))
     in_config = conf["peers"][0].get("presharedkey")
     on_hub = psk_of("wgnet-cli-hub", phone_public)
     assert on_hub not in (None, "(none)"), "the hub has no PSK for the phone"

@@ -19,6 +19,7 @@ from ansible_collections.wgnet.wireguard.plugins.action import wg_client_config
 from ansible_collections.wgnet.wireguard.plugins.action import wg_client_key
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
+from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
 HUB = _wg.public_key(base64.b64encode(b"\x01" * 32).decode())
 MASTER = "a master secret of some length"
@@ -87,7 +88,7 @@ def test_config_and_qr_written_once(tmp_path):
         private = handle.read().strip()
     # The diff text is redacted; the file has the keys.
     assert private not in after and "PrivateKey = <redacted>" in after and "PresharedKey = <redacted>" in after
-    parsed = _wg.parse_config(text)
+    parsed = wg_quick.parse_config(text)
     assert parsed["interface"]["privatekey"] == private
     assert parsed["peers"][0]["presharedkey"] == _psk.derive_psk(MASTER, "wg0", public, HUB)
     decoded = subprocess.run(["zbarimg", "--quiet", "--raw", png], capture_output=True, text=True, check=True).stdout

@@ -19,6 +19,7 @@ import ipaddress
 import json
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
 READ_ONLY = (
     ("ip", "-j"),
@@ -561,7 +562,7 @@ class FakeHost(object):
         userspace = not self.kernel
         if userspace and "WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go" not in (self.loaded_dropin or ""):
             raise CommandFailed("Error: Unknown device type. (no userspace override loaded)")
-        conf = _wg.parse_config(text)
+        conf = wg_quick.parse_config(text)
         i = conf["interface"]
         self.add_link(kind="tun" if userspace else "wireguard", up=False, mtu=int(i.get("mtu", 1420)),
                       addresses=i.get("address", []), private_key=i["privatekey"],

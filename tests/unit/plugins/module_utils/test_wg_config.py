@@ -2,7 +2,7 @@
 # Copyright (c) 2026, wgnet.wireguard contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""wg-quick config: render_config, parse_config, redact_config.
+"""wg-quick config: render_config, redact_config, and the tests' parse_config (wg_quick.py).
 
 Round-trip cases live in test_wg_config.yaml.
 """
@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
 with open(os.path.join(os.path.dirname(__file__), "test_wg_config.yaml")) as _f:
     CASES = yaml.safe_load(_f)
@@ -41,7 +42,7 @@ def render_case(case):
 def test_render_parse_round_trip(case):
     text = render_case(case)
     assert text.startswith(_wg.CONFIG_HEADER)
-    assert _wg.parse_config(text) == case["expected"]
+    assert wg_quick.parse_config(text) == case["expected"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
@@ -56,14 +57,14 @@ def test_peer_order_is_independent_of_input_order(case):
 def test_peers_sorted_by_public_key():
     peers = [_wg.normalize_peer({"public_key": k, "allowed_ips": ["10.0.0.%d/32" % i]})
              for i, k in enumerate(reversed(KEYS))]
-    parsed = _wg.parse_config(_wg.render_config({}, peers, PRIVATE))
+    parsed = wg_quick.parse_config(_wg.render_config({}, peers, PRIVATE))
     assert [p["publickey"] for p in parsed["peers"]] == sorted(KEYS)
 
 
 def test_psk_only_for_peers_that_have_one():
     peers = [_wg.normalize_peer({"public_key": k}) for k in KEYS[:2]]
     text = _wg.render_config({}, peers, PRIVATE, {KEYS[1]: PSK})
-    parsed = _wg.parse_config(text)
+    parsed = wg_quick.parse_config(text)
     assert "presharedkey" not in parsed["peers"][0]
     assert parsed["peers"][1]["presharedkey"] == PSK
     assert text.count("PresharedKey") == 1
@@ -116,7 +117,7 @@ def test_parse_hand_written_config():
         "[peer]\n"
         "PublicKey = %s\n"
     ) % (PRIVATE, KEYS[0], KEYS[1])
-    parsed = _wg.parse_config(text)
+    parsed = wg_quick.parse_config(text)
     assert parsed["interface"] == {
         "privatekey": PRIVATE,
         "address": ["10.0.0.1/24", "fd00::1/64", "10.1.0.1/24"],
@@ -131,7 +132,7 @@ def test_parse_hand_written_config():
 
 
 def test_friendly_name_comment_in_interface_is_ignored():
-    parsed = _wg.parse_config("[Interface]\n# friendly_name = me\nPrivateKey = %s\n" % PRIVATE)
+    parsed = wg_quick.parse_config("[Interface]\n# friendly_name = me\nPrivateKey = %s\n" % PRIVATE)
     assert parsed["interface"] == {"privatekey": PRIVATE}
 
 
@@ -142,7 +143,7 @@ def test_friendly_name_comment_in_interface_is_ignored():
 ])
 def test_parse_rejects(text):
     with pytest.raises(ValueError):
-        _wg.parse_config(text)
+        wg_quick.parse_config(text)
 
 
 names = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=20).flatmap(
@@ -162,7 +163,7 @@ def test_round_trip_property(raw_peers, listen_port):
                                  "persistent_keepalive": ka})
              for k, n, octets, ka in raw_peers]
     text = _wg.render_config({"addresses": ["10.9.0.254/24"], "listen_port": listen_port}, peers, PRIVATE)
-    parsed = _wg.parse_config(text)
+    parsed = wg_quick.parse_config(text)
     assert parsed["interface"].get("listenport") == (str(listen_port) if listen_port else None)
     by_key = dict((p["publickey"], p) for p in parsed["peers"])
     assert sorted(by_key) == sorted(p["public_key"] for p in peers)
@@ -179,5 +180,5 @@ def test_peer_name_cannot_inject_config_lines():
         peer = _wg.normalize_peer(raw)
     except ValueError:
         return  # rejecting the name is a fix
-    parsed = _wg.parse_config(_wg.render_config({}, [peer], PRIVATE))
+    parsed = wg_quick.parse_config(_wg.render_config({}, [peer], PRIVATE))
     assert parsed["peers"][0]["allowedips"] == ["10.0.0.2/32"]

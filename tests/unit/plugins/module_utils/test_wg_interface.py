@@ -16,6 +16,7 @@ from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_interfa
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterface
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterfaceError
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils.fake_host import FakeHost
+from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
 PRIVATE = "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="
 PUBLIC = _wg.public_key(PRIVATE)
@@ -358,7 +359,7 @@ def test_create_with_systemd_userspace(tmp_path):
     config = world.config_path.read_text()
     assert mode(world.config_path) == 0o600
     assert mode(world.config_path.parent) == 0o700
-    parsed = _wg.parse_config(config)
+    parsed = wg_quick.parse_config(config)
     assert parsed["interface"]["privatekey"] == PRIVATE
     assert parsed["interface"]["address"] == ["10.77.0.1/24"]
     assert parsed["interface"]["listenport"] == "51820"

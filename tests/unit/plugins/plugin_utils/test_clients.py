@@ -15,6 +15,7 @@ from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _clients
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
 
 def key(i):
@@ -156,7 +157,7 @@ def test_render_with_private_key_and_psk():
     c = one({"phone": {"address": "10.77.0.50", "dns": ["10.77.0.1"]}})
     private = base64.b64encode(b"\x07" * 32).decode()
     text = _clients.render_client_config(c, private, {key(1): "P" * 43 + "="})
-    parsed = _wg.parse_config(text)
+    parsed = wg_quick.parse_config(text)
     assert parsed["interface"] == {"privatekey": private, "address": ["10.77.0.50/32"], "dns": ["10.77.0.1"]}
     assert parsed["peers"] == [{"name": "hub", "publickey": key(1), "presharedkey": "P" * 43 + "=",
                                 "allowedips": ["10.77.0.0/24", "172.16.0.0/24", "192.168.1.0/24"],
@@ -168,7 +169,7 @@ def test_render_placeholder_without_private_key():
     text = _clients.render_client_config(c)
     assert "# PrivateKey = <paste the client's private key here>\n" in text
     assert "PresharedKey" not in text and "DNS" not in text
-    assert "privatekey" not in _wg.parse_config(text)["interface"]
+    assert "privatekey" not in wg_quick.parse_config(text)["interface"]
 
 
 def test_host_psks_match_on_both_ends():

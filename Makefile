@@ -172,3 +172,5 @@ ee-image: ee image
 	podman run --rm --network none $(EE_IMAGE) sh -c 'python3 -c "import nacl; print(\"PyNaCl\", nacl.__version__)" && command -v qrencode'
 	podman run --rm --network none -v $(ROOT)/lab/inventory:/runner/inventory:ro,Z $(EE_IMAGE) \
 	  ansible-playbook -i /runner/inventory/hosts.yml --syntax-check wgnet.wireguard.site
+	podman run --rm --network none -v $(ROOT)/lab/inventory:/runner/inventory:ro,Z $(EE_IMAGE) \
+	  ansible-playbook -i /runner/inventory/hosts.yml wgnet.wireguard.plan

@@ -24,7 +24,10 @@ export PY_COLORS := 0
 help:
 	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table and verify.yml's matrix"
 	@echo "make lab-destroy  remove the lab containers and networks"
-	@echo "make test         unit tests, ansible-test sanity, ansible-lint, molecule scenarios"
+	@echo "make test         unit tests, ansible-test sanity, ansible-lint, docs lint, tarball test, galaxy-importer, molecule scenarios"
+	@echo "make dist         the collection tarball in build/dist"
+	@echo "make ee           execution environment build context (build/ee/context); make ee-image builds it with podman"
+	@echo "make release VERSION=x.y.z   CHANGELOG.rst from the changelog fragments"
 
 # ---------------------------------------------------------------- set-up
 deps: .lab/apt.stamp venv collection

@@ -102,12 +102,12 @@ options:
         (mode C(0600), directories C(0700)) for C(wg set), and puts it in the boot config. Files in
         C(/etc/wireguard/psk/<name>/) that no listed peer uses any more are removed, so turning preshared keys off
         (an empty value) also removes them.
-      - Secret: never returned, logged or shown in a diff (only "<redacted, changed>").
+      - Secret. It is never returned, logged or shown in a diff (only "<redacted, changed>").
     type: dict
   preshared_key_master:
     description:
       - Handled on the controller by the module's action plugin, never sent to the host. Derives O(preshared_keys)
-        for every peer: the pair's key is C(base64(HMAC-SHA256(master, "wgnet-psk-v1|<name>|<lower public
+        for every peer, the pair's key being C(base64(HMAC-SHA256(master, "wgnet-psk-v1|<name>|<lower public
         key>|<higher public key>"))), so both ends of a pair derive the same key and replacing either key pair
         replaces it. Needs O(own_public_key). Mutually exclusive with O(preshared_keys).
       - Keep it in ansible-vault. The wireguard role passes C(wireguard_psk_master) here.

@@ -18,8 +18,8 @@ description:
   - Optionally records the plan's public keys in a YAML file on the controller, so later runs with C(--limit) (and
     the read-only playbooks) keep every peer.
   - When a host's key was replaced in this run (keyed rotation), returns the moment at which every host switches.
-  - This is an action plugin: it runs on the controller, and never opens a connection. Use it with C(run_once).
-  - The wireguard role runs it from C(tasks/plan.yml), its one plan entry point (C(tasks_from: plan)).
+  - This is an action plugin. It runs on the controller, and never opens a connection. Use it with C(run_once).
+  - The wireguard role runs it from C(tasks/plan.yml), its one plan entry point (V(tasks_from=plan)).
 author:
   - wgnet.wireguard contributors (@wgnet)
 options:

@@ -14,7 +14,7 @@ description:
   - From the M(wgnet.wireguard.wg_info) result of every host (or, on hosts without Python, the output of
     C(playbooks/files/wg_info.sh)), returns each host's state in wg_info's shape and one table of host, interface,
     peer, endpoint, latest handshake and transfer counters.
-  - This is an action plugin: it runs on the controller and never opens a connection. Use it with C(run_once).
+  - This is an action plugin. It runs on the controller and never opens a connection. Use it with C(run_once).
   - C(playbooks/status.yml) (C(wgnet.wireguard.status)) runs it.
 author:
   - wgnet.wireguard contributors (@wgnet)

@@ -14,7 +14,7 @@ description:
   - From the network plan and the M(wgnet.wireguard.wg_verify) results of every host, builds the matrix (reachable,
     unreachable, not expected, rtt, latest handshake of the peer that carries each path) on the controller, and
     optionally writes it as JSON. A host that failed or was unreachable counts as unreachable on every expected path.
-  - This is an action plugin: it runs on the controller and never opens a connection. Use it with C(run_once).
+  - This is an action plugin. It runs on the controller and never opens a connection. Use it with C(run_once).
 author:
   - wgnet.wireguard contributors (@wgnet)
 options:

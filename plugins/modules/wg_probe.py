@@ -29,6 +29,7 @@ attributes:
     description: Read-only; it runs in check mode too.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to show.
   idempotent:
     support: full
     description: Reads only.

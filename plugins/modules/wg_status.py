@@ -33,6 +33,7 @@ attributes:
     description: Reads only.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to show.
   idempotent:
     support: full
     description: Reads only.

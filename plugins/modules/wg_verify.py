@@ -44,6 +44,7 @@ attributes:
     description: Pings change nothing, so they also run in check mode.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to show.
   idempotent:
     support: full
     description: Reads only.

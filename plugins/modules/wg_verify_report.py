@@ -45,6 +45,7 @@ attributes:
     description: The report is a record of this run, not managed state; it is written in check mode too.
   diff_mode:
     support: none
+    description: Nothing is changed, so there is nothing to show.
   idempotent:
     support: none
     description: The report differs on every run (rtt, handshake ages); it is never reported as a change.

@@ -15,7 +15,6 @@ import stat
 import subprocess
 
 import pytest
-import yaml
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology

@@ -316,7 +316,7 @@ def noop_task():
 def filter_floor_task():
     # A collection filter on a constant: adds what a fresh worker pays to load the plugin and compile the template.
     return {"name": "floor: per-host set_fact through a collection filter",
-            "ansible.builtin.set_fact": {"bench_noop": "{{ {} | wgnet.wireguard.wg_public_keys }}"}}
+            "ansible.builtin.set_fact": {"bench_noop": "{{ {'networks': {}} | wgnet.wireguard.wg_host_routes('x') }}"}}
 
 
 def plan_task():

@@ -102,23 +102,32 @@ def client_files(directory, client, psk_master, qr, check_mode):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dir", "client", "preshared_key", "qr"))
+    _VALID_ARGS = frozenset(("dir", "client", "plan", "networks", "preshared_key", "qr"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
         args = self._task.args
-        client = args.get("client")
-        if not args.get("dir") or not isinstance(client, dict):
-            raise AnsibleActionFail("wg_client_config: dir and client (an entry of wg_client_plans) are required")
-        for key in ("network", "name", "addresses", "dns", "peers"):
-            if key not in client:
-                raise AnsibleActionFail("wg_client_config: client.%s is missing; pass an entry of wg_client_plans"
-                                        % key)
-        for value in (client["network"], client["name"]):
-            if "/" in str(value) or str(value) in (".", ".."):
-                raise AnsibleActionFail("wg_client_config: %r cannot be part of a file name" % (value,))
+        if args.get("plan") not in (None, ""):
+            if args.get("client") is not None:
+                raise AnsibleActionFail("wg_client_config: client and plan are mutually exclusive")
+            try:
+                clients = _clients.client_plans(args["plan"], args.get("networks") or {})
+            except (ValueError, KeyError) as exc:
+                raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
+        else:
+            clients = [args.get("client")]
+        if not args.get("dir") or not all(isinstance(c, dict) for c in clients):
+            raise AnsibleActionFail("wg_client_config: dir and either plan (with networks) or client are required")
+        for client in clients:
+            for key in ("network", "name", "addresses", "dns", "peers"):
+                if key not in client:
+                    raise AnsibleActionFail("wg_client_config: client.%s is missing; pass an entry of the clients "
+                                            "this action returns" % key)
+            for value in (client["network"], client["name"]):
+                if "/" in str(value) or str(value) in (".", ".."):
+                    raise AnsibleActionFail("wg_client_config: %r cannot be part of a file name" % (value,))
         master = None
         if self._task.args.get("preshared_key", False):
             # Read from the variables here so the secret is never a task argument.
@@ -130,9 +139,20 @@ class ActionModule(ActionBase):
                                         "set; set it (vault-encrypted) or turn preshared keys off")
             master = str(master)
         directory = os.path.expanduser(str(args["dir"]))
-        out, before, after = client_files(directory, client, master, args.get("qr", True), self._task.check_mode)
-        result.update(out)
-        if self._task.diff and before != after:
-            result["diff"] = {"before": before, "after": after, "before_header": out["path"],
-                              "after_header": out["path"]}
+        outputs, befores, afters = [], [], []
+        for client in clients:
+            out, before, after = client_files(directory, client, master, args.get("qr", True), self._task.check_mode)
+            outputs.append(dict(out, network=client["network"], name=client["name"]))
+            if before != after:
+                befores.append(before)
+                afters.append(after)
+        if args.get("plan") in (None, ""):
+            result.update(outputs[0])
+            result.pop("network")
+            result.pop("name")
+        else:
+            result["clients"] = outputs
+            result["changed"] = any(o["changed"] for o in outputs)
+        if self._task.diff and befores:
+            result["diff"] = {"before": "".join(befores), "after": "".join(afters)}
         return result

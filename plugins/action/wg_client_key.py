@@ -16,7 +16,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
-from ansible_collections.wgnet.wireguard.plugins.plugin_utils._clients import KEY_MODE, ensure_dirs
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils._clients import KEY_MODE, client_list, ensure_dirs
 
 try:
     from nacl.public import PrivateKey
@@ -61,21 +61,28 @@ def ensure_key(directory, network, name, check_mode):
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dir", "clients"))
+    _VALID_ARGS = frozenset(("dir", "clients", "networks"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = self._task.args
         clients = args.get("clients")
+        if args.get("networks") is not None:
+            if clients is not None:
+                raise AnsibleActionFail("wg_client_key: clients and networks are mutually exclusive")
+            try:
+                clients = client_list(args["networks"])
+            except ValueError as exc:
+                raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
         if not args.get("dir") or not isinstance(clients, list):
-            raise AnsibleActionFail("wg_client_key: dir and clients (the output of wg_client_list) are required")
+            raise AnsibleActionFail("wg_client_key: dir and networks (or clients) are required")
         directory = os.path.expanduser(str(args["dir"]))
         result.update({"changed": False, "public_keys": {}, "generated": []})
         before, after = [], []
         for client in clients:
             if not isinstance(client, dict) or not client.get("network") or not client.get("name"):
-                raise AnsibleActionFail("wg_client_key: each client needs network and name (see wg_client_list)")
+                raise AnsibleActionFail("wg_client_key: each client needs network and name")
             network, name = str(client["network"]), str(client["name"])
             for value in (network, name):
                 if "/" in value or value in (".", ".."):

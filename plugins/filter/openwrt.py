@@ -6,30 +6,17 @@
 
 from __future__ import annotations
 
-from ansible.errors import AnsibleFilterError
-
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _openwrt
-from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils._filter_errors import filter_errors
 
 
-def _wrap(func):
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except (_openwrt.OpenWrtError, _topology.PlanError) as exc:
-            raise AnsibleFilterError("wgnet.wireguard: %s" % exc)
-    wrapper.__name__ = func.__name__
-    wrapper.__doc__ = func.__doc__
-    return wrapper
-
-
-@_wrap
+@filter_errors
 def wg_openwrt_reconcile(exported, plan, host, settings=None, absent=None):
     """The UCI batch and live operations for one OpenWrt host; see wg_openwrt_reconcile.yml."""
     return _openwrt.reconcile(plan, host, exported, settings, absent)
 
 
-@_wrap
+@filter_errors
 def wg_openwrt_keys(registered):
     """The OpenWrt key script's results in wg_key's shape; see wg_openwrt_keys.yml."""
     return _openwrt.key_results(registered)

@@ -13,6 +13,7 @@ the table named by the fwmark, `sysctl net.ipv4.conf.all.src_valid_mark`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -23,6 +24,9 @@ from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
 
 CONFIG_MODE = 0o600
 CONFIG_DIR_MODE = 0o700
+# Preshared keys given to the module (preshared_keys) are kept here, one file
+# per peer, for `wg set ... preshared-key <file>`: never on a command line.
+PSK_DIR = "/etc/wireguard/psk"
 USERSPACE_ENV = {
     "WG_QUICK_USERSPACE_IMPLEMENTATION": "wireguard-go",
     "WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD": "1",
@@ -51,6 +55,13 @@ def send_kick(ifname, address):
         pass
     finally:
         sock.close()
+
+
+def psk_path(interface, peer_public_key, psk_dir=PSK_DIR):
+    """Where a host keeps the PSK it shares with one peer. Named by a hash
+    of the peer's public key: base64 has '/' and the key is not secret."""
+    digest = hashlib.sha256(peer_public_key.encode("ascii")).hexdigest()[:16]
+    return os.path.join(psk_dir, interface, digest + ".psk")
 
 
 class WireGuardInterfaceError(Exception):
@@ -82,6 +93,8 @@ class WireGuardInterface(object):
         self.systemd_dir = paths.get("systemd_dir", "/etc/systemd/system")
         self.run_systemd = paths.get("run_systemd", "/run/systemd/system")
         self.sys_module = paths.get("sys_module", "/sys/module/wireguard")
+        self.psk_dir = paths.get("psk_dir", PSK_DIR)
+        self.psk_files = {}
         self.config_path = params.get("config_path") or "/etc/wireguard/%s.conf" % self.name
         self.key_path = params.get("private_key_path") or "/etc/wireguard/%s.key" % self.name
         self.unit = "wg-quick@%s.service" % self.name
@@ -211,7 +224,18 @@ class WireGuardInterface(object):
         if own_public in [p["public_key"] for p in peers]:
             raise WireGuardInterfaceError("the interface's own public key is listed as a peer")
         psks = {}
+        given = self.p.get("preshared_keys") or {}
         for peer in peers:
+            key = peer["public_key"]
+            if key in given:
+                psk = str(given[key] or "").strip()
+                if not _wg.is_valid_key(psk):
+                    raise WireGuardInterfaceError("preshared_keys: the key given for peer %s is not a valid key "
+                                                  "(44 base64 characters)" % (peer["name"] or _wg.fingerprint(key)))
+                peer["preshared_key_path"] = peer["preshared_key_path"] or psk_path(self.name, key, self.psk_dir)
+                self.psk_files[peer["preshared_key_path"]] = psk
+                psks[key] = psk
+                continue
             path = peer["preshared_key_path"]
             if path:
                 text = _wg_files.read_text(path)
@@ -312,6 +336,8 @@ class WireGuardInterface(object):
 
         if self._write_file(self.config_path, config, CONFIG_MODE, CONFIG_DIR_MODE):
             changed = True
+        if self._sync_psk_files(peers):
+            changed = True
         if systemd and self._ensure_dropin(impl):
             changed = True
 
@@ -361,6 +387,24 @@ class WireGuardInterface(object):
             "diff": {"before": before, "after": after,
                      "before_header": "%s (live)" % self.name, "after_header": "%s (wanted)" % self.name},
         }
+
+    def _sync_psk_files(self, peers):
+        """Write the PSK files of preshared_keys (0600 in 0700 directories)
+        and remove the files of this interface's PSK directory that no peer
+        uses any more (peers gone, or preshared keys turned off)."""
+        changed = False
+        if self.psk_files:
+            changed = _wg_files.ensure_dir(self.psk_dir, CONFIG_DIR_MODE, self.check_mode) or changed
+        for path, psk in sorted(self.psk_files.items()):
+            if self._write_file(path, psk + "\n", CONFIG_MODE, CONFIG_DIR_MODE):
+                changed = True
+        in_use = set(p["preshared_key_path"] for p in peers if p["preshared_key_path"])
+        own_dir = os.path.join(self.psk_dir, self.name)
+        for name in sorted(os.listdir(own_dir)) if os.path.isdir(own_dir) else []:
+            path = os.path.join(own_dir, name)
+            if name.endswith(".psk") and path not in in_use and self._remove_file(path):
+                changed = True
+        return changed
 
     def _wanted_fwmark(self, iface, peers, live):
         """The fwmark to compare with the live one (None: leave it alone).
@@ -522,6 +566,10 @@ class WireGuardInterface(object):
             changed = True
         if self._remove_file(self.config_path):
             changed = True
+        own_dir = os.path.join(self.psk_dir, self.name)
+        for name in sorted(os.listdir(own_dir)) if os.path.isdir(own_dir) else []:
+            if name.endswith(".psk") and self._remove_file(os.path.join(own_dir, name)):
+                changed = True
         return {
             "changed": changed,
             "actions": self.actions,

@@ -29,10 +29,20 @@ options:
     description: The clients directory on the controller.
     type: path
     required: true
-  client:
-    description: One entry of P(wgnet.wireguard.wg_client_plans#filter).
+  plan:
+    description:
+      - The network plan (M(wgnet.wireguard.wg_plan)'s RV(wgnet.wireguard.wg_plan#module:plan)). Every client of every
+        network is written, after its own settings (read from O(networks)) were checked. Mutually exclusive with
+        O(client).
+    type: raw
+  networks:
+    description: Interface name to network definition, where the clients' own settings are read; with O(plan).
     type: dict
-    required: true
+  client:
+    description:
+      - One client, as an entry of RV(clients) describes it (C(network), C(name), C(addresses), C(dns), C(peers)).
+        Mutually exclusive with O(plan).
+    type: dict
   preshared_key:
     description: Add each peer's preshared key, derived from C(wireguard_psk_master).
     type: bool
@@ -62,23 +72,26 @@ EXAMPLES = r"""
 - name: Config and QR code of every client
   wgnet.wireguard.wg_client_config:
     dir: "{{ inventory_dir }}/wireguard-clients"
-    client: "{{ item }}"
-  loop: "{{ wg_plan | wgnet.wireguard.wg_client_plans(wireguard_networks) }}"
-  loop_control:
-    label: "{{ item.network }}/{{ item.name }}"
+    plan: "{{ planned.plan }}"
+    networks: "{{ wireguard_networks }}"
 """
 
 RETURN = r"""
+clients:
+  description: With O(plan), one entry per client with C(network), C(name) and the fields below.
+  returned: with O(plan)
+  type: list
+  elements: dict
 path:
   description: The config file on the controller.
-  returned: always
+  returned: with O(client)
   type: str
 qr_path:
   description: The QR code PNG, or null with O(qr=false).
-  returned: always
+  returned: with O(client)
   type: str
 private_key:
   description: V(generated) when the file carries the controller-generated key, V(placeholder) when the user keeps it.
-  returned: always
+  returned: with O(client)
   type: str
 """

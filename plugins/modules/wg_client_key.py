@@ -25,13 +25,17 @@ options:
         at C(0600).
     type: path
     required: true
+  networks:
+    description:
+      - Interface name to network definition (the role's C(wireguard_networks)); every client declared under a
+        network's C(clients) is handled, after its settings were checked. Mutually exclusive with O(clients).
+    type: dict
   clients:
     description:
-      - The clients, as P(wgnet.wireguard.wg_client_list#filter) returns them (C(network), C(name), C(public_key)).
-        Clients with a C(public_key) are skipped.
+      - The clients as a list of C(network), C(name) and C(public_key). Clients with a C(public_key) are skipped.
+        Mutually exclusive with O(networks).
     type: list
     elements: dict
-    required: true
 attributes:
   check_mode:
     support: full
@@ -54,7 +58,7 @@ EXAMPLES = r"""
 - name: Key pairs of the clients that need one
   wgnet.wireguard.wg_client_key:
     dir: "{{ inventory_dir }}/wireguard-clients"
-    clients: "{{ wireguard_networks | wgnet.wireguard.wg_client_list }}"
+    networks: "{{ wireguard_networks }}"
   register: client_keys
 """
 

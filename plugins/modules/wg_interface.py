@@ -23,6 +23,8 @@ description:
     the host, and enables C(wg-quick@<name>) so a reboot restores the same state. On hosts without the kernel
     module a systemd drop-in makes wg-quick use C(wireguard-go).
   - The private key is read from O(private_key_path) on the host; it never appears in results, diffs or logs.
+  - Preshared keys are given as O(preshared_keys), or derived on the controller from O(preshared_key_master) by the
+    module's action plugin; the module keeps them in files of C(/etc/wireguard/psk/<name>/), which it also cleans.
 author:
   - wgnet.wireguard contributors (@wgnet)
 options:
@@ -90,8 +92,32 @@ options:
         type: int
         default: 0
       preshared_key_path:
-        description: Path of a preshared key file on the host.
+        description:
+          - Path of a preshared key file on the host. With O(preshared_keys), where the module writes this peer's
+            key (default C(/etc/wireguard/psk/<name>/<hash of the peer's public key>.psk)).
         type: path
+  preshared_keys:
+    description:
+      - Peer public key to preshared key (base64). The module writes each key to the peer's O(peers[].preshared_key_path)
+        (mode C(0600), directories C(0700)) for C(wg set), and puts it in the boot config. Files in
+        C(/etc/wireguard/psk/<name>/) that no listed peer uses any more are removed, so turning preshared keys off
+        (an empty value) also removes them.
+      - Secret. It is never returned, logged or shown in a diff (only "<redacted, changed>").
+    type: dict
+  preshared_key_master:
+    description:
+      - Handled on the controller by the module's action plugin, never sent to the host. Derives O(preshared_keys)
+        for every peer, the pair's key being C(base64(HMAC-SHA256(master, "wgnet-psk-v1|<name>|<lower public
+        key>|<higher public key>"))), so both ends of a pair derive the same key and replacing either key pair
+        replaces it. Needs O(own_public_key). Mutually exclusive with O(preshared_keys).
+      - Keep it in ansible-vault. The wireguard role passes C(wireguard_psk_master) here.
+    type: str
+  own_public_key:
+    description:
+      - This interface's own public key (as M(wgnet.wireguard.wg_key) returns it), which O(preshared_key_master)
+        needs on the controller. Without it (a host whose key check mode has not created), no preshared key is
+        derived in check mode, and a real run fails.
+    type: str
   peers_json:
     description:
       - The same list as O(peers), as one JSON string (or a list, which is serialized). Mutually exclusive with
@@ -143,6 +169,9 @@ options:
     description: Path of the wg-quick config. Defaults to C(/etc/wireguard/<name>.conf).
     type: path
 attributes:
+  action:
+    support: full
+    description: The action plugin derives preshared keys on the controller, then runs the module on the host.
   check_mode:
     support: full
     description: Reads the live state and reports what would change; runs no command that changes anything.
@@ -211,6 +240,18 @@ EXAMPLES = r"""
     listen_port: "{{ item.listen_port }}"
     peers_json: "{{ item.peers }}"
   loop: "{{ wg_plan | wgnet.wireguard.wg_host_interfaces(inventory_hostname, peers_as_json=true) }}"
+
+- name: Preshared keys derived on the controller from a vaulted master secret
+  wgnet.wireguard.wg_interface:
+    name: wg0
+    addresses: [10.77.0.11/24]
+    peers:
+      - name: hub
+        public_key: HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=
+        allowed_ips: [10.77.0.0/24]
+        endpoint: hub.example.net:51820
+    preshared_key_master: "{{ vault_wireguard_psk_master }}"
+    own_public_key: "{{ wg_key_result.public_key }}"
 
 - name: Remove the interface
   wgnet.wireguard.wg_interface:
@@ -293,6 +334,10 @@ def main():
                     preshared_key_path=dict(type="path"),
                 ),
             ),
+            preshared_keys=dict(type="dict", no_log=True),
+            # Consumed by the action plugin on the controller; never sent here.
+            preshared_key_master=dict(type="str", no_log=True),
+            own_public_key=dict(type="str"),
             peers_json=dict(type="json"),
             switch_at=dict(type="float"),
             implementation=dict(type="str", default="auto", choices=["auto", "kernel", "userspace"]),
@@ -300,9 +345,12 @@ def main():
             boot=dict(type="bool", default=True),
             config_path=dict(type="path"),
         ),
-        mutually_exclusive=[("peers", "peers_json")],
+        mutually_exclusive=[("peers", "peers_json"), ("preshared_keys", "preshared_key_master")],
         supports_check_mode=True,
     )
+    if module.params["preshared_key_master"]:
+        module.fail_json(msg="preshared_key_master is handled on the controller by the wg_interface action plugin; "
+                             "run this module through it (wgnet.wireguard.wg_interface), not on its own")
     if module.params["peers_json"] is not None:
         try:
             module.params["peers"] = _wg.peers_from_json(module.params["peers_json"])

@@ -447,7 +447,7 @@ def parse_pairs(text):
 
 def key_results(registered):
     """The openwrt key script's loop result -> the shape wg_key registers
-    ({"results": [{"item", "public_key", "changed"}]}), for wg_public_keys."""
+    ({"results": [{"item", "public_key", "changed"}]}), for wg_plan's registered_keys."""
     results = []
     for item in (registered or {}).get("results", []):
         if item.get("skipped"):

@@ -18,12 +18,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import posixpath
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_interface
 
 PSK_CONTEXT = "wgnet-psk-v1"
-PSK_DIR = "/etc/wireguard/psk"
+PSK_DIR = _wg_interface.PSK_DIR
 
 
 class PskError(ValueError):
@@ -66,7 +66,12 @@ def derive_psk(master, network, key_a, key_b):
 
 
 def psk_file(interface, peer_public_key):
-    """Where a host keeps the PSK it shares with one peer. Named by a hash
-    of the peer's public key: base64 has '/' and the key is not secret."""
-    digest = hashlib.sha256(peer_public_key.encode("ascii")).hexdigest()[:16]
-    return posixpath.join(PSK_DIR, interface, digest + ".psk")
+    """Where a host keeps the PSK it shares with one peer (wg_interface
+    writes it there from its preshared_keys option)."""
+    return _wg_interface.psk_path(interface, peer_public_key)
+
+
+def peer_psks(master, network, own_public_key, peers):
+    """Peer public key -> PSK for every peer of one interface. SECRET: only
+    the wg_interface action holds the result, and passes it no_log."""
+    return dict((p["public_key"], derive_psk(master, network, own_public_key, p["public_key"])) for p in peers)

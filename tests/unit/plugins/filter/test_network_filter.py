@@ -25,7 +25,7 @@ HOSTVARS = {
 GROUPS = {"wireguard": ["hub", "spoke"], "wireguard_hubs": ["hub"]}
 NETWORKS = {"wg0": {"range": "10.77.0.0/24"}}
 KEYS = {"wg0": {"hub": HUB_KEY, "spoke": SPOKE_KEY}}
-FILTERS = ["wg_host_interfaces", "wg_host_routes", "wg_member_interfaces", "wg_network_plan", "wg_public_keys"]
+FILTERS = ["wg_host_interfaces", "wg_host_routes", "wg_network_plan"]
 FILTER_DIR = os.path.dirname(network.__file__)
 
 
@@ -78,18 +78,6 @@ def test_host_interfaces_and_routes():
     assert network.wg_host_interfaces(plan, "nobody") == []
 
 
-def test_member_interfaces():
-    networks = {"wg1": {"members": ["spoke"]}, "wg0": {}, "wg2": {"members": "wireguard_hubs"}}
-    assert network.wg_member_interfaces(networks, GROUPS, "spoke") == ["wg0", "wg1"]
-    assert network.wg_member_interfaces({"wg0": {}}, GROUPS, "hub", {"members": "wireguard_hubs"}) == ["wg0"]
-
-
-def test_public_keys():
-    registered = {"spoke": {"results": [{"item": "wg0", "public_key": SPOKE_KEY}]}}
-    assert network.wg_public_keys(registered, {"wg0": {"hub": HUB_KEY}}) == KEYS
-    assert network.wg_public_keys(registered) == {"wg0": {"spoke": SPOKE_KEY}}
-
-
 @pytest.mark.parametrize("call,message", [
     (lambda: network.wg_network_plan(HOSTVARS, NETWORKS, GROUPS),
      "wgnet.wireguard: network wg0: the public keys of hub, spoke are not known yet"),
@@ -97,7 +85,7 @@ def test_public_keys():
                                      GROUPS, KEYS),
      "wgnet.wireguard: host spoke: wireguard_address 10.77.0.1 is already used by hub"),
     (lambda: network.wg_network_plan(HOSTVARS, {}, GROUPS, KEYS), "wgnet.wireguard: wireguard_networks"),
-    (lambda: network.wg_member_interfaces({"wg0": {"members": "nope"}}, GROUPS, "hub"),
+    (lambda: network.wg_network_plan(HOSTVARS, {"wg0": {"members": "nope"}}, GROUPS, KEYS),
      "wgnet.wireguard: network wg0 members: inventory group 'nope' does not exist"),
 ])
 def test_plan_error_becomes_filter_error(call, message):
@@ -111,3 +99,13 @@ def test_other_errors_are_not_swallowed():
     # Only PlanError is translated; a programming error keeps its type.
     with pytest.raises(KeyError):
         network.wg_host_interfaces({}, "hub")
+
+
+def test_only_user_facing_filters_are_public():
+    # Role plumbing lives in action plugins and plugin_utils, not in filters.
+    names = set()
+    for fname in os.listdir(FILTER_DIR):
+        if fname.endswith(".yml"):
+            names.add(fname[:-4])
+    assert names == {"wg_network_plan", "wg_host_interfaces", "wg_host_routes", "wg_play_hosts", "wg_gateway_plan",
+                     "wg_openwrt_keys", "wg_openwrt_reconcile"}

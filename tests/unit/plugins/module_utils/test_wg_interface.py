@@ -59,6 +59,7 @@ class World(object):
             "systemd_dir": str(tmp_path / "etc" / "systemd" / "system"),
             "run_systemd": str(tmp_path / "run" / "systemd" / "system"),
             "sys_module": str(tmp_path / "sys" / "module" / "wireguard"),
+            "psk_dir": str(wg_dir / "psk"),
         }
         if systemd:
             os.makedirs(self.paths["run_systemd"])

@@ -216,8 +216,3 @@ def test_rotated_key_replaces_the_peer_with_the_same_allowed_ips():
         assert old_peer["public_key"] == KEYS["hub1"] and new_peer["public_key"] == new
         assert dict(old_peer, public_key=new) == new_peer
     assert plan_public_keys(after)["wg0"]["hub1"] == new
-
-
-def test_filter_wg_plan_public_keys():
-    result = plan()
-    assert network.wg_plan_public_keys(json.dumps(result)) == plan_public_keys(result)

@@ -15,10 +15,7 @@ import stat
 import subprocess
 
 import pytest
-import yaml
-from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgnet.wireguard.plugins.filter import verify as verify_filter
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _verify
@@ -170,8 +167,8 @@ def test_bad_verify_targets_name_host_and_variable(value):
     plan, hostvars = lab({"wireguard_verify_targets": value})
     with pytest.raises(_verify.VerifyError, match=r"host router: wireguard_verify_targets"):
         _verify.host_targets(plan, "laptop", {}, hostvars)
-    with pytest.raises(AnsibleFilterError, match=r"^wgnet.wireguard: host router"):
-        verify_filter.wg_verify_targets(plan, ["laptop"], {}, hostvars)
+    with pytest.raises(_verify.VerifyError, match=r"^host router"):
+        _verify.targets(plan, ["laptop"], {}, hostvars)
 
 
 # ---------------------------------------------------------------- the script
@@ -322,7 +319,7 @@ def test_all_reachable_is_ok():
              "via_public_key": HUB, "expected": True, "reason": "tunnel address"}]
     out = ("=== 0\n2 packets transmitted, 2 received, 0%% packet loss\nrtt min/avg/max/mdev = 1/2.5/3/1 ms\nrc=0\n"
            "=== handshakes\nnow=1700000100\nwg0\t%s\t1700000000\n" % HUB)
-    result = verify_filter.wg_verify_report({"a": rows}, {"a": out})
+    result = _verify.report({"a": rows}, {"a": out})
     assert result["ok"] and result["failed"] == []
     assert result["rows"][0]["handshake_age"] == 100 and result["rows"][0]["rtt_ms"] == 2.5
     assert result["table"][2].split()[-1] == "100s"
@@ -338,26 +335,11 @@ def test_status_table():
     ]
     wg0 = {"public_key": HUB, "listen_port": 51820, "fwmark": None, "peers": peers}
     infos = {"hub": {"changed": False, "interfaces": {"wg0": wg0}}, "laptop": {"interfaces": {}}}
-    lines = verify_filter.wg_status_table(infos)
+    lines = _verify.status_table(infos)
     assert lines[0].split() == ["host", "interface", "peer", "endpoint", "handshake", "rx", "tx"]
     assert lines[2].split() == ["hub", "wg0", "laptop", "172.31.250.11:40000", "12s", "2.0", "KiB", "100", "B"]
     assert lines[3].split()[:5] == ["hub", "wg0", ROUTER[:8] + "...", "-", "never"]
     assert len(lines) == 4
-
-
-# ---------------------------------------------------------------- filters
-FILTER_DIR = os.path.dirname(verify_filter.__file__)
-
-
-@pytest.mark.parametrize("name", sorted(verify_filter.FilterModule().filters()))
-def test_each_filter_is_registered_and_documented(name):
-    func = verify_filter.FilterModule().filters()[name]
-    assert func is getattr(verify_filter, name) and func.__name__ == name and func.__doc__
-    with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:
-        doc = yaml.safe_load(handle)
-    assert doc["DOCUMENTATION"]["name"] == name
-    assert "_input" in doc["DOCUMENTATION"]["options"]
-    assert "wgnet.wireguard.%s" % name in doc["EXAMPLES"] and "_value" in doc["RETURN"]
 
 
 def test_table_lists_each_not_expected_reason_once_below_the_rows():

@@ -1,0 +1,118 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: wg_plan
+short_description: Plan every WireGuard network of the inventory on the controller
+version_added: 0.1.0
+description:
+  - Validates the networks and computes every host's peers, AllowedIPs, endpoints and keepalives, as
+    P(wgnet.wireguard.wg_network_plan#filter) does, from the play's C(hostvars) and C(groups), the public keys
+    recorded by earlier runs and the keys the hosts reported in this run. Inventory mistakes fail here, naming the
+    host, the variable and the fix.
+  - Optionally records the plan's public keys in a YAML file on the controller, so later runs with C(--limit) (and
+    the read-only playbooks) keep every peer.
+  - When a host's key was replaced in this run (keyed rotation), returns the moment at which every host switches.
+  - This is an action plugin. It runs on the controller, and never opens a connection. Use it with C(run_once).
+  - The wireguard role runs it from C(tasks/plan.yml), its one plan entry point (V(tasks_from=plan)).
+author:
+  - wgnet.wireguard contributors (@wgnet)
+options:
+  networks:
+    description: Interface name to network definition, as the role's C(wireguard_networks).
+    type: dict
+    required: true
+  defaults:
+    description: Defaults of every network and member (C(port), C(persistent_keepalive)).
+    type: dict
+    default: {}
+  public_keys:
+    description: Interface to host to public key, recorded by earlier runs.
+    type: dict
+    default: {}
+  client_public_keys:
+    description: Interface to client name to public key of the clients whose key pairs the controller generated.
+    type: dict
+    default: {}
+  registered_keys:
+    description:
+      - Host to the registered result of a M(wgnet.wireguard.wg_key) loop over the host's interfaces (C(results),
+        each with C(item), C(public_key) and C(rotated)). These keys win over O(public_keys).
+    type: dict
+    default: {}
+  allow_missing_keys:
+    description: Plan without the peers whose public key is not known yet, instead of failing (check mode, previews).
+    type: bool
+    default: false
+  preshared_keys:
+    description: Every peer entry names the file of its preshared key.
+    type: bool
+    default: false
+  record:
+    description: Write the plan's public keys to this YAML file on the controller when they changed.
+    type: path
+  rotation_sync_seconds:
+    description: Seconds from now to the moment replaced keys go live on every host.
+    type: float
+    default: 10.0
+attributes:
+  check_mode:
+    support: full
+    description: Plans as usual; the record file is not written. Hosts whose key does not exist yet are named.
+  diff_mode:
+    support: full
+    description: Shows the record file before and after.
+  idempotent:
+    support: full
+    description: The record file is written only when its content changes.
+seealso:
+  - module: wgnet.wireguard.wg_interface
+  - plugin: wgnet.wireguard.wg_network_plan
+    plugin_type: filter
+"""
+
+EXAMPLES = r"""
+- name: Plan the networks from the inventory and the recorded public keys
+  wgnet.wireguard.wg_plan:
+    networks: {wg0: {range: 10.77.0.0/24, members: wireguard, hubs: wireguard_hubs}}
+    public_keys: "{{ lookup('ansible.builtin.file', 'wireguard_public_keys.yml') | from_yaml }}"
+    allow_missing_keys: true
+  register: planned
+  run_once: true
+
+- name: Print one host's peers
+  ansible.builtin.debug:
+    msg: "{{ planned.plan | wgnet.wireguard.wg_host_interfaces(inventory_hostname) }}"
+"""
+
+RETURN = r"""
+plan:
+  description:
+    - The plan, as one JSON string (what P(wgnet.wireguard.wg_host_interfaces#filter) and
+      P(wgnet.wireguard.wg_host_routes#filter) read).
+  returned: always
+  type: str
+missing_keys:
+  description: Interface to the hosts whose public key is not known yet (left out of the plan).
+  returned: always
+  type: dict
+  sample: {wg0: [spoke3]}
+rotated:
+  description: Hosts whose key O(registered_keys) reports as replaced in this run.
+  returned: always
+  type: list
+  elements: str
+switch_at:
+  description: When replaced keys go live, in seconds since the epoch; an empty string when no key was replaced.
+  returned: always
+  type: raw
+record:
+  description: The public key file, when O(record) is set.
+  returned: when O(record) is set
+  type: str
+"""

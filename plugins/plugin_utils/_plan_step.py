@@ -1,0 +1,53 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The wireguard role's plan step (the wg_plan action): which keys go into
+the plan, what is recorded for later runs, and the moment a rotation
+switches. Plain Python with no Ansible imports, unit tested directly."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+
+RECORD_HEADER = ("---\n"
+                 "# Public keys recorded by wgnet.wireguard so runs with --limit keep every peer.\n"
+                 "# Public keys only: private keys never leave their hosts.\n")
+
+
+def known_keys(registered, stored=None, clients=None):
+    """interface -> host -> public key: the recorded keys, updated with this
+    run's wg_key results (host -> registered loop result), plus the keys of
+    the clients whose pairs the controller generated."""
+    keys = _topology.collect_public_keys(registered, stored)
+    for interface, names in (clients or {}).items():
+        if isinstance(names, dict):
+            keys.setdefault(interface, {}).update(names)
+    return keys
+
+
+def rotated_hosts(registered):
+    """Hosts whose wg_key results say a key was replaced in this run."""
+    return sorted(h for h, r in (registered or {}).items()
+                  if any(i.get("rotated") for i in (r or {}).get("results", []) if isinstance(i, dict)))
+
+
+def record_text(plan):
+    """The public key file's content for a plan (public keys only)."""
+    # Through JSON: plain str values, whatever string subclass the caller passed.
+    keys = json.loads(json.dumps(_topology.plan_public_keys(plan)))
+    return RECORD_HEADER + yaml.safe_dump(keys, default_flow_style=False, indent=4, sort_keys=True)
+
+
+def missing_keys(plan):
+    """interface -> hosts whose key the plan does not know (check mode)."""
+    return dict((i, list(n["missing_keys"])) for i, n in sorted(plan["networks"].items()) if n.get("missing_keys"))
+
+
+def dumps(plan):
+    """The plan as the role carries it: one compact JSON string."""
+    return json.dumps(plan, separators=(",", ":"), sort_keys=True)

@@ -1,0 +1,72 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The wg_plan action's pieces, the wg_interface action's PSK derivation and
+the one filter error wrapper."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from ansible.errors import AnsibleActionFail, AnsibleFilterError
+
+from ansible_collections.wgnet.wireguard.plugins.action import wg_interface as wg_interface_action
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _plan_step
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils._filter_errors import filter_errors
+
+HUB = "ERERERERERERERERERERERERERERERERERERERERERE="
+SPOKE = "IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI="
+NEW = "MzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzMzM="
+PHONE = "REREREREREREREREREREREREREREREREREREREREREQ="
+HOSTVARS = {"hub": {"wireguard_address": "10.77.0.1", "wireguard_endpoint": "hub.example.com"},
+            "spoke": {"wireguard_address": "10.77.0.2"}}
+GROUPS = {"wireguard": ["hub", "spoke"], "wireguard_hubs": ["hub"]}
+NETWORKS = {"wg0": {"range": "10.77.0.0/24"}}
+
+
+def test_registered_keys_win_and_client_keys_are_added():
+    registered = {"spoke": {"results": [{"item": "wg0", "public_key": NEW, "rotated": True}]},
+                  "hub": {"results": [{"item": "wg0", "public_key": HUB}]}}
+    keys = _plan_step.known_keys(registered, {"wg0": {"hub": HUB, "spoke": SPOKE}}, {"wg0": {"phone": PHONE}})
+    assert keys == {"wg0": {"hub": HUB, "spoke": NEW, "phone": PHONE}}
+    assert _plan_step.rotated_hosts(registered) == ["spoke"]
+    assert _plan_step.rotated_hosts({"hub": {"skipped": True}}) == []
+
+
+def test_record_is_the_plan_public_keys_as_yaml():
+    plan = _topology.plan_networks(HOSTVARS, NETWORKS, GROUPS, {"wg0": {"hub": HUB, "spoke": SPOKE}})
+    text = _plan_step.record_text(plan)
+    assert text.startswith(_plan_step.RECORD_HEADER)
+    assert yaml.safe_load(text) == {"wg0": {"hub": HUB, "spoke": SPOKE}}
+    assert json.loads(_plan_step.dumps(plan)) == json.loads(json.dumps(plan))
+
+
+def test_missing_keys():
+    plan = _topology.plan_networks(HOSTVARS, NETWORKS, GROUPS, {"wg0": {"hub": HUB}}, allow_missing_keys=True)
+    assert _plan_step.missing_keys(plan) == {"wg0": ["spoke"]}
+
+
+def test_the_action_derives_the_same_psk_on_both_ends():
+    master = "a-long-master-secret-for-tests"
+    peers_json = json.dumps([{"public_key": SPOKE, "allowed_ips": []}])
+    on_hub = _psk.peer_psks(master, "wg0", HUB, wg_interface_action.wanted_peers({"peers_json": peers_json}))
+    on_spoke = _psk.peer_psks(master, "wg0", SPOKE, wg_interface_action.wanted_peers(
+        {"peers": [{"public_key": HUB}]}))
+    assert on_hub[SPOKE] == on_spoke[HUB] == _psk.derive_psk(master, "wg0", HUB, SPOKE)
+    with pytest.raises(AnsibleActionFail, match="public_key"):
+        wg_interface_action.wanted_peers({"peers": [{"name": "x"}]})
+
+
+def test_one_filter_error_wrapper():
+    @filter_errors
+    def broken(value):
+        """Doc."""
+        raise _topology.PlanError("host %s: wrong" % value)
+    with pytest.raises(AnsibleFilterError, match=r"^wgnet.wireguard: host x: wrong$"):
+        broken("x")
+    assert broken.__name__ == "broken" and broken.__doc__ == "Doc."

@@ -17,6 +17,7 @@ import ipaddress
 import itertools
 import json
 import os
+import re
 
 KEY_LEN = 32
 CONFIG_HEADER = "# Managed by wgnet.wireguard (wg_interface). Local edits are overwritten.\n"
@@ -120,9 +121,19 @@ def normalize_interface_address(value):
     return str(ipaddress.ip_interface(str(value).strip()))
 
 
+# A DNS name: labels of letters, digits, _ and -, dot-separated (a trailing dot allowed).
+_DNS_NAME = re.compile(r"(?=.{1,253}\Z)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
+                       r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?")
+
+
 def split_endpoint(endpoint, default_port=51820):
-    """'host:port', 'host', '[v6]:port' or '[v6]' -> (host, port); IPv6 must be bracketed."""
-    text = str(endpoint).strip()
+    """'host:port', 'host', '[v6]:port' or '[v6]' -> (host, port); IPv6 must be bracketed.
+    The host is an IP address or a DNS name; nothing else (no spaces, no line breaks)."""
+    if not isinstance(endpoint, str):
+        raise ValueError("the endpoint must be text, not %s" % type(endpoint).__name__)
+    if re.search("[\x00-\x1f\x7f-\x9f\u2028\u2029]", endpoint):
+        raise ValueError("the endpoint holds a line break or control character")
+    text = endpoint.strip()
     if not text:
         raise ValueError("empty endpoint")
     if text.startswith("["):
@@ -132,6 +143,10 @@ def split_endpoint(endpoint, default_port=51820):
         if rest and not rest.startswith(":"):
             raise ValueError("endpoint %r: expected ':port' after ']'" % text)
         port = rest[1:] if rest else default_port
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError("endpoint %r: %r in brackets is not an IPv6 address" % (text, host))
     elif text.count(":") > 1:
         # `wg` splits an unbracketed endpoint at its last ':', so 2001:db8::1:4500
         # would silently become [2001:db8::1]:4500: refuse the ambiguity.
@@ -140,18 +155,20 @@ def split_endpoint(endpoint, default_port=51820):
         host, sep, port = text.partition(":")
         if not sep:
             port = default_port
-    try:
-        port = int(port) if str(port).isascii() else None
-    except (TypeError, ValueError):
-        port = None
-    if port is None:
+        if not host:
+            raise ValueError("endpoint %r: empty host" % text)
+        if re.fullmatch(r"[0-9.]+", host):
+            try:
+                ipaddress.IPv4Address(host)
+            except ValueError:
+                raise ValueError("endpoint %r: %r is not an IPv4 address" % (text, host))
+        elif not _DNS_NAME.fullmatch(host):
+            raise ValueError("endpoint %r: %r is neither an IP address nor a DNS name" % (text, host))
+    if isinstance(port, bool) or not (isinstance(port, int) or re.fullmatch(r"[0-9]{1,5}", str(port))):
         raise ValueError("endpoint %r: port is not a number" % text)
+    port = int(port)
     if not 1 <= port <= 65535:
         raise ValueError("endpoint %r: port %d is outside 1-65535" % (text, port))
-    if not host:
-        raise ValueError("endpoint %r: empty host" % text)
-    if ":" in host:
-        ipaddress.IPv6Address(host)
     return host, port
 
 

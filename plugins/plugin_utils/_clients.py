@@ -27,15 +27,14 @@ from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
-CLIENT_KEYS = frozenset(("address", "public_key", "allowed_ips", "full_tunnel", "dns", "hub", "persistent_keepalive",
-                         "lan_subnets", "allow_public_subnets", "endpoint", "port"))
+CLIENT_KEYS = _topology.CLIENT_KEYS
 KEY_MODE = 0o600
 DIR_MODE = 0o700
 PRIVATE_KEY_PLACEHOLDER = "# PrivateKey = <paste the client's private key here>"
 _DNS_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,253}$")
 
 
-class ClientError(ValueError):
+class ClientError(_topology.PlanError):
     """An inventory problem with a client or a preshared key setting."""
 
 

@@ -113,12 +113,16 @@ def fingerprint(key):
 # ---------------------------------------------------------------- values
 def normalize_prefix(value):
     """'10.0.0.1/24' -> '10.0.0.0/24'; a bare address gets a host prefix."""
-    return str(ipaddress.ip_network(str(value).strip(), strict=False))
+    if not isinstance(value, str):
+        raise ValueError("%r is not a CIDR prefix (text)" % (value,))
+    return str(ipaddress.ip_network(value.strip(), strict=False))
 
 
 def normalize_interface_address(value):
     """An interface address keeps its host bits: '10.0.0.1/24'."""
-    return str(ipaddress.ip_interface(str(value).strip()))
+    if not isinstance(value, str):
+        raise ValueError("%r is not an interface address (text)" % (value,))
+    return str(ipaddress.ip_interface(value.strip()))
 
 
 # A DNS name: labels of letters, digits, _ and -, dot-separated (a trailing dot allowed).
@@ -319,18 +323,38 @@ def redact_config(text):
 
 
 # ---------------------------------------------------------------- wanted state
+_LINE_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value, what):
+    """A text value that is written into a config: one line, no control characters."""
+    if not isinstance(value, str):
+        raise ValueError("%s must be text, not %s" % (what, type(value).__name__))
+    if _LINE_BREAKS.search(value):
+        raise ValueError("%s %r must be a single line without control characters (it is written into the config)"
+                         % (what, value))
+    return value
+
+
 def normalize_peer(peer, default_port=51820):
     """Validate and normalize one wanted peer; raise ValueError with the field."""
+    if not isinstance(peer, dict):
+        raise ValueError("each peer must be a mapping with public_key, allowed_ips, ..., not %s"
+                         % type(peer).__name__)
     key = peer.get("public_key")
     try:
-        decode_key(key)
+        # A key read from a file keeps its newline: stripped, then it must be one line.
+        decode_key(_one_line(key.strip() if isinstance(key, str) else key, "public_key"))
     except ValueError as exc:
         raise ValueError("peer %s: public_key: %s" % (peer.get("name") or key, exc))
+    if peer.get("name"):
+        _one_line(peer["name"], "peer name")
     label = peer.get("name") or fingerprint(key)
-    if peer.get("name") and any(c in peer["name"] for c in "\r\n"):
-        raise ValueError("peer %r: name must be a single line (it is written into the config)" % peer["name"])
+    allowed_ips = peer.get("allowed_ips") or []
+    if not isinstance(allowed_ips, list):
+        raise ValueError("peer %s: allowed_ips must be a list of prefixes" % label)
     try:
-        allowed = sorted(set(normalize_prefix(p) for p in peer.get("allowed_ips") or []))
+        allowed = sorted(set(normalize_prefix(_one_line(p, "allowed_ips entry")) for p in allowed_ips))
     except ValueError as exc:
         raise ValueError("peer %s: allowed_ips: %s" % (label, exc))
     endpoint = peer.get("endpoint") or None
@@ -339,16 +363,21 @@ def normalize_peer(peer, default_port=51820):
             endpoint = join_endpoint(*split_endpoint(endpoint, default_port))
         except ValueError as exc:
             raise ValueError("peer %s: endpoint: %s" % (label, exc))
-    keepalive = int(peer.get("persistent_keepalive") or 0)
-    if not 0 <= keepalive <= 65535:
-        raise ValueError("peer %s: persistent_keepalive must be 0-65535" % label)
+    keepalive = peer.get("persistent_keepalive") or 0
+    if isinstance(keepalive, str) and re.fullmatch(r"[0-9]{1,5}", keepalive.strip()):
+        keepalive = int(keepalive)  # peers_json carries what the plan gives, possibly as text
+    if isinstance(keepalive, bool) or not isinstance(keepalive, int) or not 0 <= keepalive <= 65535:
+        raise ValueError("peer %s: persistent_keepalive must be a number in 0-65535" % label)
+    psk_path = peer.get("preshared_key_path") or None
+    if psk_path is not None:
+        _one_line(psk_path, "peer %s: preshared_key_path" % label)
     return {
         "name": peer.get("name") or None,
         "public_key": key.strip(),
         "allowed_ips": allowed,
         "endpoint": endpoint,
         "persistent_keepalive": keepalive,
-        "preshared_key_path": peer.get("preshared_key_path") or None,
+        "preshared_key_path": psk_path,
     }
 
 

@@ -100,27 +100,42 @@ def client_files(directory, client, psk_master, qr, check_mode):
     return result, before, after
 
 
+ARGUMENT_SPEC = dict(
+    dir=dict(type="path", required=True),
+    client=dict(type="dict", required=True, options=dict(
+        network=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        addresses=dict(type="list", elements="str", required=True),
+        dns=dict(type="list", elements="str", default=[]),
+        public_key=dict(type="str", no_log=False),
+        peers=dict(type="list", elements="dict", required=True, options=dict(
+            name=dict(type="str", required=True),
+            public_key=dict(type="str", no_log=False),
+            endpoint=dict(type="str"),
+            allowed_ips=dict(type="list", elements="str", default=[]),
+            persistent_keepalive=dict(type="int", default=0),
+        )),
+    )),
+    preshared_key=dict(type="bool", default=False),
+    qr=dict(type="bool", default=True),
+)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dir", "client", "preshared_key", "qr"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        args = self._task.args
-        client = args.get("client")
-        if not args.get("dir") or not isinstance(client, dict):
-            raise AnsibleActionFail("wg_client_config: dir and client (an entry of wg_client_plans) are required")
-        for key in ("network", "name", "addresses", "dns", "peers"):
-            if key not in client:
-                raise AnsibleActionFail("wg_client_config: client.%s is missing; pass an entry of wg_client_plans"
-                                        % key)
-        for value in (client["network"], client["name"]):
-            if "/" in str(value) or str(value) in (".", ".."):
-                raise AnsibleActionFail("wg_client_config: %r cannot be part of a file name" % (value,))
+        _validated, args = self.validate_argument_spec(ARGUMENT_SPEC)
+        client = args["client"]
+        try:
+            _clients.check_client(client)
+        except _clients.ClientError as exc:
+            raise AnsibleActionFail("wg_client_config: %s" % exc)
         master = None
-        if self._task.args.get("preshared_key", False):
+        if args["preshared_key"]:
             # Read from the variables here so the secret is never a task argument.
             master = task_vars.get("wireguard_psk_master")
             if master not in (None, ""):
@@ -129,8 +144,8 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("wg_client_config: preshared_key is true but wireguard_psk_master is not "
                                         "set; set it (vault-encrypted) or turn preshared keys off")
             master = str(master)
-        directory = os.path.expanduser(str(args["dir"]))
-        out, before, after = client_files(directory, client, master, args.get("qr", True), self._task.check_mode)
+        directory = os.path.expanduser(args["dir"])
+        out, before, after = client_files(directory, client, master, args["qr"], self._task.check_mode)
         result.update(out)
         if self._task.diff and before != after:
             result["diff"] = {"before": before, "after": after, "before_header": out["path"],

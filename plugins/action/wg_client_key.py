@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
@@ -59,27 +60,34 @@ def ensure_key(directory, network, name, check_mode):
     return result
 
 
+ARGUMENT_SPEC = dict(
+    dir=dict(type="path", required=True),
+    clients=dict(type="list", elements="dict", required=True, options=dict(
+        network=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        public_key=dict(type="str", no_log=False),
+    )),
+)
+# A network or client name becomes a directory or file name.
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dir", "clients"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        args = self._task.args
-        clients = args.get("clients")
-        if not args.get("dir") or not isinstance(clients, list):
-            raise AnsibleActionFail("wg_client_key: dir and clients (the output of wg_client_list) are required")
-        directory = os.path.expanduser(str(args["dir"]))
+        _validated, args = self.validate_argument_spec(ARGUMENT_SPEC)
+        directory = os.path.expanduser(args["dir"])
         result.update({"changed": False, "public_keys": {}, "generated": []})
         before, after = [], []
-        for client in clients:
-            if not isinstance(client, dict) or not client.get("network") or not client.get("name"):
-                raise AnsibleActionFail("wg_client_key: each client needs network and name (see wg_client_list)")
-            network, name = str(client["network"]), str(client["name"])
+        for client in args["clients"]:
+            network, name = client["network"], client["name"]
             for value in (network, name):
-                if "/" in value or value in (".", ".."):
-                    raise AnsibleActionFail("wg_client_key: %r cannot be part of a file name" % (value,))
+                if not _FILE_NAME.fullmatch(value) or value in (".", ".."):
+                    raise AnsibleActionFail("wg_client_key: %r cannot be part of a file name; use 1-64 letters, "
+                                            "digits and _.-" % (value,))
             if client.get("public_key"):
                 continue  # the user keeps this client's private key
             out = ensure_key(directory, network, name, self._task.check_mode)

@@ -253,6 +253,8 @@ def _resolve_hosts(value, groups, what):
         return []
     if isinstance(value, str):
         _name(value, what)
+        if not _checks.is_mapping(groups):
+            raise PlanError("%s: the inventory groups are %s, not a mapping" % (what, _checks.kind(groups)))
         if value not in groups:
             raise PlanError("%s: inventory group %r does not exist%s" % (what, value, _checks.closest(value, groups)))
         hosts = groups[value]

@@ -17,6 +17,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _clients
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._clients import KEY_MODE, ensure_dirs
@@ -128,6 +129,9 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
+        problem = _checks.spec_shapes(self._task.args, ARGUMENT_SPEC)
+        if problem:
+            raise AnsibleActionFail("wg_client_config: %s" % problem)
         _validated, args = self.validate_argument_spec(ARGUMENT_SPEC)
         client = args["client"]
         try:

@@ -124,3 +124,30 @@ def ip_literal(host):
         return ipaddress.ip_address(host)
     except ValueError:
         return None
+
+
+def spec_shapes(args, spec, where=""):
+    """The shapes ansible-core's ArgumentSpecValidator assumes for options with
+    sub-options (a dict with text keys, or a list of such dicts): it raises a
+    raw TypeError on anything else (false, a mapping with number keys). Returns
+    a message for the first misfit, or None; the caller fails with it before
+    calling validate_argument_spec."""
+    for name, option in spec.items():
+        value = args.get(name) if isinstance(args, dict) else None
+        if value is None or not option.get("options"):
+            continue
+        label = where + name
+        if option.get("type") == "dict":
+            items = [value]
+        elif isinstance(value, list):
+            items = value
+        else:
+            return "%s must be a list of mappings, not %s" % (label, kind(value))
+        for item in items:
+            if not isinstance(item, dict) or not all(isinstance(k, str) for k in item):
+                return "%s must be %s with text keys, not %s" % (
+                    label, "a mapping" if option.get("type") == "dict" else "a list of mappings", kind(item))
+            problem = spec_shapes(item, option["options"], label + ".")
+            if problem:
+                return problem
+    return None

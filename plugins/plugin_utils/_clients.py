@@ -197,6 +197,8 @@ def check_client(client):
         raise ClientError("%s: client.addresses is empty" % label)
     for value in client["addresses"]:
         try:
+            if not _checks.single_line(value) or value != value.strip():
+                raise ValueError(value)
             _wg.normalize_interface_address(value)
         except ValueError:
             raise ClientError("%s: client.addresses entry %r is not an address with a prefix length" % (label, value))

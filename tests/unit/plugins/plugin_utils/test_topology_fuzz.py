@@ -33,7 +33,7 @@ from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import h
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import member_interfaces
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import plan_networks
 
-from hostile import VALUES, spoiled
+from ansible_collections.wgnet.wireguard.tests.unit.hostile import VALUES, spoiled
 from test_topology_properties import TOPOLOGIES, Routes, deliver, inventories, key
 
 # WGNET_FUZZ_EXAMPLES: a longer hunt than the CI default.

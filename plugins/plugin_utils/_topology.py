@@ -177,7 +177,7 @@ class Member(object):
         for value in raw:
             try:
                 # The prefix length comes from the range; a given one must still be well formed.
-                ip = ipaddress.ip_interface(value).ip
+                ip = ipaddress.ip_interface(value).ip if "/" in value else ipaddress.ip_address(value)
             except ValueError:
                 raise PlanError("%s: %s %r is not an IP address" % (who, names["address"], value))
             net = next((r for r in ranges if r.version == ip.version and ip in r), None)
@@ -228,8 +228,8 @@ class Member(object):
         if self.keepalive is None or not 0 <= self.keepalive <= 65535:
             raise PlanError("%s: %s %r must be a number of seconds in 0-65535"
                             % (who, names["persistent_keepalive"], keepalive))
-        self.prefixes = _sort_prefixes([str(ipaddress.ip_network(ip)) for ip, _n in self.addresses]
-                                       + [str(lan) for lan in self.lans])
+        own = set(ipaddress.ip_network(ip) for ip, _n in self.addresses)
+        self.prefixes = [str(p) for p in sorted(own.union(self.lans), key=lambda p: (p.version, p))]
         self.public_key = None
         self.hub = None
         self.index = 0

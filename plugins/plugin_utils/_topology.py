@@ -748,7 +748,8 @@ def _check_networks(networks, allow_empty=False):
 def collect_public_keys(registered, stored=None):
     """interface -> host -> public key, from the stored keys updated with this
     run's wg_key results (host -> registered loop result)."""
-    keys = dict((i, dict(h)) for i, h in (stored or {}).items() if isinstance(h, dict))
+    stored = _check_public_keys(stored)
+    keys = dict((i, dict(h)) for i, h in stored.items() if _checks.is_mapping(h))
     for host, result in (registered or {}).items():
         for item in (result or {}).get("results", []):
             if item.get("public_key") and not item.get("failed"):

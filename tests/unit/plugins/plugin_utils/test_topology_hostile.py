@@ -192,3 +192,8 @@ def test_key_used_twice_names_both_and_no_key_text():
         plan(public_keys=keys_for(["wg0"], dict(KEYS, spoke2=KEYS["hub1"])))
     assert "host hub1 and host spoke2" in str(exc.value)
     assert key(1) not in str(exc.value)
+
+
+def test_recorded_keys_file_not_a_mapping_when_keys_are_collected():
+    with pytest.raises(PlanError, match="wireguard_public_key_file.*delete it"):
+        _topology.collect_public_keys({}, ["not", "a", "mapping"])

@@ -285,8 +285,8 @@ def normalize_network(interface, spec, groups, defaults=None):
                            ", ".join(k for k in NETWORK_KEYS if k != "clients_var")))
     topology = spec.get("topology") or defaults.get("topology") or "hub_and_spoke"
     if not isinstance(topology, str) or topology not in TOPOLOGIES:
-        raise PlanError("%s: topology %r is not one of %s%s" % (what, topology, ", ".join(TOPOLOGIES),
-                                                                 _checks.closest(topology, TOPOLOGIES)))
+        raise PlanError("%s: topology %r is not one of %s%s"
+                        % (what, topology, ", ".join(TOPOLOGIES), _checks.closest(topology, TOPOLOGIES)))
     member_group = spec.get("members", defaults.get("members", "wireguard"))
     hub_group = spec.get("hubs", defaults.get("hubs", "wireguard_hubs"))
     members = list(dict.fromkeys(_resolve_hosts(member_group, groups, what + " members")))
@@ -856,19 +856,21 @@ def _conflict(a, net_a, owner_a, b, net_b, owner_b, shared):
     if owner_a is None or owner_b is None:
         lan, net, m, r, other = (b, net_b, owner_b, a, net_a) if owner_a is None else (a, net_a, owner_a, b, net_b)
         raise PlanError("%s %s: %s %s of network %s overlaps the tunnel range %s of network %s; give the LAN or "
-                        "that network another prefix" % ("client" if m.client else "host", m.name,
-                                                          m.names["lan_subnets"], lan, net.interface, r,
-                                                          other.interface))
+                        "that network another prefix"
+                        % ("client" if m.client else "host", m.name, m.names["lan_subnets"], lan, net.interface, r,
+                           other.interface))
     if owner_a.name == owner_b.name and not owner_a.client:
+        same_var = owner_a.names["lan_subnets"] == owner_b.names["lan_subnets"]
         raise PlanError("host %s: %s announces %s on network %s and %s on network %s; a LAN is routed through one "
                         "network: set it for one of them only, under wireguard_interfaces.<if>.lan_subnets"
-                        % (owner_a.name, "wireguard_lan_subnets" if owner_a.names["lan_subnets"] == owner_b.names[
-                            "lan_subnets"] else "it", a, net_a.interface, b, net_b.interface))
+                        % (owner_a.name, "wireguard_lan_subnets" if same_var else "it", a, net_a.interface, b,
+                           net_b.interface))
     if host:
         raise PlanError("host %s: is a member of networks %s and %s, and %s would reach %s through %s on %s but "
                         "%s through %s on %s; a prefix must have one way in: remove one of those LANs or give it "
-                        "another prefix" % (host, net_a.interface, net_b.interface, host, a, owner_a.name,
-                                           net_a.interface, b, owner_b.name, net_b.interface))
+                        "another prefix"
+                        % (host, net_a.interface, net_b.interface, host, a, owner_a.name, net_a.interface, b,
+                           owner_b.name, net_b.interface))
 
 
 def _check_public_keys(public_keys):

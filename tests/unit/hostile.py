@@ -23,9 +23,9 @@ SCALARS = st.one_of(
                      "10.77.0.0/24", "10.77.0.1", "fd77::ffff", "192.168.1.0/24", "[::1]", "[::1]:x",
                      "host:0", "hub1", "wireguard", "mesh", "..", "/etc/passwd"] + LOOKALIKES + INJECTIONS),
 )
+KEYS = st.one_of(st.text(max_size=8), st.integers(0, 3))
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(st.one_of(st.text(max_size=8), st.integers(0, 3)), inner,
-                                                  max_size=3)), max_leaves=6)
+    st.lists(inner, max_size=3), st.dictionaries(KEYS, inner, max_size=3)), max_leaves=6)
 
 
 @st.composite

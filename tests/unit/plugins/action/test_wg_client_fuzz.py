@@ -98,6 +98,9 @@ def test_client_key_arguments(clients):
                 assert re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", network) and re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name)
 
 
+BARE = {"network": "wg0", "name": "p", "addresses": ["10.77.0.50/32"], "peers": []}
+
+
 def test_arguments_refused_with_their_message(tmp_path):
     cases = [
         (wg_client_key, {"dir": str(tmp_path), "clients": [{"network": "wg0", "name": "a\nb"}]},
@@ -106,10 +109,9 @@ def test_arguments_refused_with_their_message(tmp_path):
         (wg_client_key, {"dir": str(tmp_path), "clients": [], "bogus": 1}, "Unsupported parameters"),
         (wg_client_key, {"clients": []}, "missing required arguments: dir"),
         (wg_client_config, {"dir": str(tmp_path), "client": {0: None}}, "client must be a mapping with text keys"),
-        (wg_client_config, {"dir": str(tmp_path), "client": {"network": "wg0", "name": "../x", "addresses": [],
-                                                              "peers": []}}, "client.name '../x'"),
-        (wg_client_config, {"dir": str(tmp_path), "client": {"network": "wg0", "name": "p", "addresses": ["x\n"],
-                                                              "peers": []}}, "client.addresses entry 'x\\n'"),
+        (wg_client_config, {"dir": str(tmp_path), "client": dict(BARE, name="../x")}, "client.name '../x'"),
+        (wg_client_config, {"dir": str(tmp_path), "client": dict(BARE, addresses=["x\n"])},
+         "client.addresses entry 'x\\n'"),
     ]
     for module, args, words in cases:
         try:

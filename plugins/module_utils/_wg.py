@@ -125,9 +125,8 @@ def normalize_interface_address(value):
     return str(ipaddress.ip_interface(value.strip()))
 
 
-# A DNS name: labels of letters, digits, _ and -, dot-separated (a trailing dot allowed).
-_DNS_NAME = re.compile(r"(?=.{1,253}\Z)(?:[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.)*"
-                       r"[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?\.?")
+# A DNS name: labels of letters, digits, _ and - (not leading), dot-separated, a trailing dot allowed.
+_DNS_NAME = re.compile(r"(?=.{1,253}\Z)(?:[A-Za-z0-9_][A-Za-z0-9_-]{0,62}\.)*[A-Za-z0-9_][A-Za-z0-9_-]{0,62}\.?")
 
 
 def split_endpoint(endpoint, default_port=51820):

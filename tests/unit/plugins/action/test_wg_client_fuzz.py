@@ -45,8 +45,8 @@ def hostile_client(draw):
     for field in draw(st.lists(st.sampled_from(sorted(client)), max_size=2, unique=True)):
         client[field] = draw(spoiled(client[field]))
     peer = client["peers"][0] if isinstance(client["peers"], list) and client["peers"] else None
-    if isinstance(peer, dict):
-        for field in draw(st.lists(st.sampled_from(sorted(peer)), max_size=2, unique=True)):
+    if isinstance(peer, dict) and peer:
+        for field in draw(st.lists(st.sampled_from(sorted(peer, key=repr)), max_size=2, unique=True)):
             peer[field] = draw(spoiled(peer[field]))
     if isinstance(client["addresses"], list) and draw(st.booleans()):
         client["addresses"] = [draw(spoiled(a)) for a in client["addresses"]]

@@ -206,13 +206,15 @@ def check_client(client):
         if not isinstance(value, str) or not _DNS_NAME.fullmatch(value):
             raise ClientError("%s: client.dns entry %r is neither an IP address nor a search domain" % (label, value))
     key = client.get("public_key")
-    if key and not _wg.is_valid_key(key):
+    if key and not (_checks.single_line(key) and _wg.is_valid_key(key)):
         raise ClientError("%s: client.public_key is not a valid WireGuard public key" % label)
     for peer in client.get("peers") or []:
         if not isinstance(peer.get("name"), str) or not _checks.single_line(peer["name"]):
             raise ClientError("%s: a peer name %r is not one line of text" % (label, peer.get("name")))
         if not peer.get("public_key"):
             continue  # a hub whose key is not known yet (check mode)
+        if not _checks.single_line(peer["public_key"]):
+            raise ClientError("%s: the public key of peer %s holds a line break" % (label, peer["name"]))
         try:
             _wg.normalize_peer(peer)
         except ValueError as exc:

@@ -59,7 +59,6 @@ def _dict(inv, path):
 def _positions(inv):
     """Every place a corruption can go: (path of a dict, key)."""
     places = [((), "networks"), ((), "groups"), ((), "keys"), (("networks",), "wg0"), (("networks",), "wg 0\n")]
-    net = _dict(inv, ("networks", "wg0")) or {}
     places += [(("networks", "wg0"), k) for k in NET_KEYS]
     places += [(("networks", "wg0", "egress"), k) for k in ("gateway", "members", "via")]
     clients = _dict(inv, ("networks", "wg0", "clients")) or {}
@@ -75,7 +74,6 @@ def _positions(inv):
                    for k in ("address", "endpoint", "port", "lan_subnets", "persistent_keepalive", "lan_subnet")]
     places += [(("groups",), g) for g in list(_dict(inv, ("groups",)) or {})]
     places += [(("keys", "wg0"), h) for h in list(_dict(inv, ("keys", "wg0")) or {})]
-    del net
     return places
 
 

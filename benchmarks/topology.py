@@ -98,11 +98,13 @@ def host_name(i):
     return "h%05d" % i
 
 
-def build_model(topology, n):
+def build_model(topology, n, lan_every=LAN_EVERY):
     """The inventory both the Python API and ansible-playbook see.
 
     Returns hostvars (host -> wireguard_* variables, with the role defaults
-    filled in as inventory group vars would), groups, networks and keys."""
+    filled in as inventory group vars would), groups, networks and keys.
+    lan_every=1: a LAN on every host, taken from 10.1.0.0 up (172.16.0.0/12
+    holds only 4 096 /24s)."""
     base = int(ipaddress.ip_address("10.0.0.0"))
     endpoint_base = int(ipaddress.ip_address("198.18.0.0"))
     names = [host_name(i) for i in range(n)]
@@ -111,8 +113,10 @@ def build_model(topology, n):
     for i, name in enumerate(names):
         has_endpoint = topology == "mesh" or name in hubs
         lans = []
-        if i % LAN_EVERY == 0:
-            k = i // LAN_EVERY
+        if lan_every == 1:
+            lans = ["10.%d.%d.0/24" % (1 + i // 256, i % 256)]
+        elif i % lan_every == 0:
+            k = i // lan_every
             lans = ["172.%d.%d.0/24" % (16 + k // 256, k % 256)]
         hostvars[name] = {
             "wireguard_address": str(ipaddress.ip_address(base + i + 1)),
@@ -129,6 +133,20 @@ def build_model(topology, n):
 
 
 # ------------------------------------------------------------- Python API
+LAN_CASE_N = 5000       # hub-and-spoke, a LAN on every spoke: every overlap check at full size
+
+
+def bench_lan_case(n=LAN_CASE_N):
+    """plan_networks() for a hub-and-spoke network of n hosts with a LAN on
+    every host, the case where a pairwise LAN check is quadratic."""
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+
+    hostvars, groups, networks, keys = build_model("hub_and_spoke", n, lan_every=1)
+    plan_s, plan = best_of(lambda: _topology.plan_networks(hostvars, networks, groups, keys), min_runs=3, budget=2.0)
+    lans = sum(len(m["lans"]) for m in plan["networks"][INTERFACE]["members"].values())
+    return plan_s, lans
+
+
 def best_of(func, min_runs=3, budget=2.0, max_runs=20):
     """Minimum wall time of func() over a few runs (at least one)."""
     times = []
@@ -558,6 +576,9 @@ def main():
                     help="run a failed ansible-playbook again this many times; reported (default %(default)s)")
     ap.add_argument("--keep", action="store_true", help="keep the generated inventories, playbooks and logs")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--lan-case", type=int, default=LAN_CASE_N, metavar="N",
+                    help="hub-and-spoke with a LAN on every one of N hosts, Python API only; 0 skips it "
+                         "(default %(default)s)")
     args = ap.parse_args()
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -681,6 +702,12 @@ def main():
                          fmt(ours.get("cpu"), "%.1f"), fmt(row["jinja_s"], "%.2f"), fmt(jinja.get("wall"), "%.1f"),
                          fmt(jinja.get("cpu"), "%.1f"), os.getloadavg()[0]), flush=True)
                 save()
+        if args.lan_case and left() > 0:
+            lan_s, lan_count = bench_lan_case(args.lan_case)
+            print("[python] hub_and_spoke N=%d with a LAN on every host (%d LANs): plan %.3f s; load %.1f"
+                  % (args.lan_case, lan_count, lan_s, os.getloadavg()[0]), flush=True)
+            checks.append(("%d-host hub-and-spoke with a LAN on every spoke planned in under 2 s through the Python "
+                           "API (%.3f s)" % (args.lan_case, lan_s), lan_s < 2.0, ""))
     except KeyboardInterrupt as exc:
         interrupted = True
         print("\nINTERRUPTED (%s): the tables below hold what was measured before" % (exc or "Ctrl-C"), flush=True)

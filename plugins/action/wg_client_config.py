@@ -17,6 +17,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _clients
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._clients import KEY_MODE, ensure_dirs
@@ -100,36 +101,59 @@ def client_files(directory, client, psk_master, qr, check_mode):
     return result, before, after
 
 
+ARGUMENT_SPEC = dict(
+    dir=dict(type="path", required=True),
+    # clients.yml passes the plan and the networks; the clients are read from them.
+    plan=dict(type="raw"),
+    networks=dict(type="dict", default={}),
+    client=dict(type="dict", options=dict(
+        network=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        addresses=dict(type="list", elements="str", required=True),
+        dns=dict(type="list", elements="str", default=[]),
+        public_key=dict(type="str", no_log=False),
+        peers=dict(type="list", elements="dict", required=True, options=dict(
+            name=dict(type="str", required=True),
+            public_key=dict(type="str", no_log=False),
+            endpoint=dict(type="str"),
+            allowed_ips=dict(type="list", elements="str", default=[]),
+            persistent_keepalive=dict(type="int", default=0),
+        )),
+    )),
+    preshared_key=dict(type="bool", default=False),
+    qr=dict(type="bool", default=True),
+)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dir", "client", "plan", "networks", "preshared_key", "qr"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         task_vars = task_vars or {}
-        args = self._task.args
-        if args.get("plan") not in (None, ""):
-            if args.get("client") is not None:
-                raise AnsibleActionFail("wg_client_config: client and plan are mutually exclusive")
+        problem = _checks.spec_shapes(self._task.args, ARGUMENT_SPEC)
+        if problem:
+            raise AnsibleActionFail("wg_client_config: %s" % problem)
+        _validated, args = self.validate_argument_spec(
+            ARGUMENT_SPEC, mutually_exclusive=[("client", "plan")], required_one_of=[("client", "plan")])
+        from_plan = args["plan"] not in (None, "")
+        if from_plan:
             try:
-                clients = _clients.client_plans(args["plan"], args.get("networks") or {})
+                clients = _clients.client_plans(args["plan"], args["networks"])
             except (ValueError, KeyError) as exc:
                 raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
+        elif args["client"] is None:
+            raise AnsibleActionFail("wg_client_config: one of client or plan is required")
         else:
-            clients = [args.get("client")]
-        if not args.get("dir") or not all(isinstance(c, dict) for c in clients):
-            raise AnsibleActionFail("wg_client_config: dir and either plan (with networks) or client are required")
+            clients = [args["client"]]
         for client in clients:
-            for key in ("network", "name", "addresses", "dns", "peers"):
-                if key not in client:
-                    raise AnsibleActionFail("wg_client_config: client.%s is missing; pass an entry of the clients "
-                                            "this action returns" % key)
-            for value in (client["network"], client["name"]):
-                if "/" in str(value) or str(value) in (".", ".."):
-                    raise AnsibleActionFail("wg_client_config: %r cannot be part of a file name" % (value,))
+            try:
+                _clients.check_client(client)
+            except _clients.ClientError as exc:
+                raise AnsibleActionFail("wg_client_config: %s" % exc)
         master = None
-        if self._task.args.get("preshared_key", False):
+        if args["preshared_key"]:
             # Read from the variables here so the secret is never a task argument.
             master = task_vars.get("wireguard_psk_master")
             if master not in (None, ""):
@@ -138,21 +162,24 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("wg_client_config: preshared_key is true but wireguard_psk_master is not "
                                         "set; set it (vault-encrypted) or turn preshared keys off")
             master = str(master)
-        directory = os.path.expanduser(str(args["dir"]))
+        directory = os.path.expanduser(args["dir"])
         outputs, befores, afters = [], [], []
         for client in clients:
-            out, before, after = client_files(directory, client, master, args.get("qr", True), self._task.check_mode)
+            out, before, after = client_files(directory, client, master, args["qr"], self._task.check_mode)
             outputs.append(dict(out, network=client["network"], name=client["name"]))
             if before != after:
                 befores.append(before)
                 afters.append(after)
-        if args.get("plan") in (None, ""):
+        if not from_plan:
             result.update(outputs[0])
             result.pop("network")
             result.pop("name")
+            if self._task.diff and befores:
+                result["diff"] = {"before": befores[0], "after": afters[0], "before_header": outputs[0]["path"],
+                                  "after_header": outputs[0]["path"]}
         else:
             result["clients"] = outputs
             result["changed"] = any(o["changed"] for o in outputs)
-        if self._task.diff and befores:
-            result["diff"] = {"before": "".join(befores), "after": "".join(afters)}
+            if self._task.diff and befores:
+                result["diff"] = {"before": "".join(befores), "after": "".join(afters)}
         return result

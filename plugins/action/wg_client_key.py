@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._clients import KEY_MODE, client_list, ensure_dirs
 
 try:
@@ -59,34 +61,48 @@ def ensure_key(directory, network, name, check_mode):
     return result
 
 
+ARGUMENT_SPEC = dict(
+    dir=dict(type="path", required=True),
+    # clients.yml passes the networks; the clients are read from them.
+    networks=dict(type="dict"),
+    clients=dict(type="list", elements="dict", options=dict(
+        network=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        public_key=dict(type="str", no_log=False),
+    )),
+)
+# A network or client name becomes a directory or file name.
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dir", "clients", "networks"))
     _requires_connection = False
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
-        args = self._task.args
-        clients = args.get("clients")
-        if args.get("networks") is not None:
-            if clients is not None:
-                raise AnsibleActionFail("wg_client_key: clients and networks are mutually exclusive")
+        problem = _checks.spec_shapes(self._task.args, ARGUMENT_SPEC)
+        if problem:
+            raise AnsibleActionFail("wg_client_key: %s" % problem)
+        _validated, args = self.validate_argument_spec(
+            ARGUMENT_SPEC, mutually_exclusive=[("clients", "networks")], required_one_of=[("clients", "networks")])
+        clients = args["clients"]
+        if args["networks"] is None and clients is None:
+            raise AnsibleActionFail("wg_client_key: one of clients or networks is required")
+        if args["networks"] is not None:
             try:
                 clients = client_list(args["networks"])
             except ValueError as exc:
                 raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
-        if not args.get("dir") or not isinstance(clients, list):
-            raise AnsibleActionFail("wg_client_key: dir and networks (or clients) are required")
-        directory = os.path.expanduser(str(args["dir"]))
+        directory = os.path.expanduser(args["dir"])
         result.update({"changed": False, "public_keys": {}, "generated": []})
         before, after = [], []
         for client in clients:
-            if not isinstance(client, dict) or not client.get("network") or not client.get("name"):
-                raise AnsibleActionFail("wg_client_key: each client needs network and name")
-            network, name = str(client["network"]), str(client["name"])
+            network, name = client["network"], client["name"]
             for value in (network, name):
-                if "/" in value or value in (".", ".."):
-                    raise AnsibleActionFail("wg_client_key: %r cannot be part of a file name" % (value,))
+                if not _FILE_NAME.fullmatch(value) or value in (".", ".."):
+                    raise AnsibleActionFail("wg_client_key: %r cannot be part of a file name; use 1-64 letters, "
+                                            "digits and _.-" % (value,))
             if client.get("public_key"):
                 continue  # the user keeps this client's private key
             out = ensure_key(directory, network, name, self._task.check_mode)

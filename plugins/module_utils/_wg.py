@@ -17,6 +17,7 @@ import ipaddress
 import itertools
 import json
 import os
+import re
 
 KEY_LEN = 32
 CONFIG_HEADER = "# Managed by wgnet.wireguard (wg_interface). Local edits are overwritten.\n"
@@ -112,17 +113,30 @@ def fingerprint(key):
 # ---------------------------------------------------------------- values
 def normalize_prefix(value):
     """'10.0.0.1/24' -> '10.0.0.0/24'; a bare address gets a host prefix."""
-    return str(ipaddress.ip_network(str(value).strip(), strict=False))
+    if not isinstance(value, str):
+        raise ValueError("%r is not a CIDR prefix (text)" % (value,))
+    return str(ipaddress.ip_network(value.strip(), strict=False))
 
 
 def normalize_interface_address(value):
     """An interface address keeps its host bits: '10.0.0.1/24'."""
-    return str(ipaddress.ip_interface(str(value).strip()))
+    if not isinstance(value, str):
+        raise ValueError("%r is not an interface address (text)" % (value,))
+    return str(ipaddress.ip_interface(value.strip()))
+
+
+# A DNS name: labels of letters, digits, _ and - (not leading), dot-separated, a trailing dot allowed.
+_DNS_NAME = re.compile(r"(?=.{1,253}\Z)(?:[A-Za-z0-9_][A-Za-z0-9_-]{0,62}\.)*[A-Za-z0-9_][A-Za-z0-9_-]{0,62}\.?")
 
 
 def split_endpoint(endpoint, default_port=51820):
-    """'host:port', 'host', '[v6]:port' or '[v6]' -> (host, port); IPv6 must be bracketed."""
-    text = str(endpoint).strip()
+    """'host:port', 'host', '[v6]:port' or '[v6]' -> (host, port); IPv6 must be bracketed.
+    The host is an IP address or a DNS name; nothing else (no spaces, no line breaks)."""
+    if not isinstance(endpoint, str):
+        raise ValueError("the endpoint must be text, not %s" % type(endpoint).__name__)
+    if re.search("[\x00-\x1f\x7f-\x9f\u2028\u2029]", endpoint):
+        raise ValueError("the endpoint holds a line break or control character")
+    text = endpoint.strip()
     if not text:
         raise ValueError("empty endpoint")
     if text.startswith("["):
@@ -132,6 +146,10 @@ def split_endpoint(endpoint, default_port=51820):
         if rest and not rest.startswith(":"):
             raise ValueError("endpoint %r: expected ':port' after ']'" % text)
         port = rest[1:] if rest else default_port
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError("endpoint %r: %r in brackets is not an IPv6 address" % (text, host))
     elif text.count(":") > 1:
         # `wg` splits an unbracketed endpoint at its last ':', so 2001:db8::1:4500
         # would silently become [2001:db8::1]:4500: refuse the ambiguity.
@@ -140,18 +158,20 @@ def split_endpoint(endpoint, default_port=51820):
         host, sep, port = text.partition(":")
         if not sep:
             port = default_port
-    try:
-        port = int(port) if str(port).isascii() else None
-    except (TypeError, ValueError):
-        port = None
-    if port is None:
+        if not host:
+            raise ValueError("endpoint %r: empty host" % text)
+        if re.fullmatch(r"[0-9.]+", host):
+            try:
+                ipaddress.IPv4Address(host)
+            except ValueError:
+                raise ValueError("endpoint %r: %r is not an IPv4 address" % (text, host))
+        elif not _DNS_NAME.fullmatch(host):
+            raise ValueError("endpoint %r: %r is neither an IP address nor a DNS name" % (text, host))
+    if isinstance(port, bool) or not (isinstance(port, int) or re.fullmatch(r"[0-9]{1,5}", str(port))):
         raise ValueError("endpoint %r: port is not a number" % text)
+    port = int(port)
     if not 1 <= port <= 65535:
         raise ValueError("endpoint %r: port %d is outside 1-65535" % (text, port))
-    if not host:
-        raise ValueError("endpoint %r: empty host" % text)
-    if ":" in host:
-        ipaddress.IPv6Address(host)
     return host, port
 
 
@@ -263,18 +283,38 @@ def redact_config(text):
 
 
 # ---------------------------------------------------------------- wanted state
+_LINE_BREAKS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _one_line(value, what):
+    """A text value that is written into a config: one line, no control characters."""
+    if not isinstance(value, str):
+        raise ValueError("%s must be text, not %s" % (what, type(value).__name__))
+    if _LINE_BREAKS.search(value):
+        raise ValueError("%s %r must be a single line without control characters (it is written into the config)"
+                         % (what, value))
+    return value
+
+
 def normalize_peer(peer, default_port=51820):
     """Validate and normalize one wanted peer; raise ValueError with the field."""
+    if not isinstance(peer, dict):
+        raise ValueError("each peer must be a mapping with public_key, allowed_ips, ..., not %s"
+                         % type(peer).__name__)
     key = peer.get("public_key")
     try:
-        decode_key(key)
+        # A key read from a file keeps its newline: stripped, then it must be one line.
+        decode_key(_one_line(key.strip() if isinstance(key, str) else key, "public_key"))
     except ValueError as exc:
         raise ValueError("peer %s: public_key: %s" % (peer.get("name") or key, exc))
+    if peer.get("name"):
+        _one_line(peer["name"], "peer name")
     label = peer.get("name") or fingerprint(key)
-    if peer.get("name") and any(c in peer["name"] for c in "\r\n"):
-        raise ValueError("peer %r: name must be a single line (it is written into the config)" % peer["name"])
+    allowed_ips = peer.get("allowed_ips") or []
+    if not isinstance(allowed_ips, list):
+        raise ValueError("peer %s: allowed_ips must be a list of prefixes" % label)
     try:
-        allowed = sorted(set(normalize_prefix(p) for p in peer.get("allowed_ips") or []))
+        allowed = sorted(set(normalize_prefix(_one_line(p, "allowed_ips entry")) for p in allowed_ips))
     except ValueError as exc:
         raise ValueError("peer %s: allowed_ips: %s" % (label, exc))
     endpoint = peer.get("endpoint") or None
@@ -283,16 +323,21 @@ def normalize_peer(peer, default_port=51820):
             endpoint = join_endpoint(*split_endpoint(endpoint, default_port))
         except ValueError as exc:
             raise ValueError("peer %s: endpoint: %s" % (label, exc))
-    keepalive = int(peer.get("persistent_keepalive") or 0)
-    if not 0 <= keepalive <= 65535:
-        raise ValueError("peer %s: persistent_keepalive must be 0-65535" % label)
+    keepalive = peer.get("persistent_keepalive") or 0
+    if isinstance(keepalive, str) and re.fullmatch(r"[0-9]{1,5}", keepalive.strip()):
+        keepalive = int(keepalive)  # peers_json carries what the plan gives, possibly as text
+    if isinstance(keepalive, bool) or not isinstance(keepalive, int) or not 0 <= keepalive <= 65535:
+        raise ValueError("peer %s: persistent_keepalive must be a number in 0-65535" % label)
+    psk_path = peer.get("preshared_key_path") or None
+    if psk_path is not None:
+        _one_line(psk_path, "peer %s: preshared_key_path" % label)
     return {
         "name": peer.get("name") or None,
         "public_key": key.strip(),
         "allowed_ips": allowed,
         "endpoint": endpoint,
         "persistent_keepalive": keepalive,
-        "preshared_key_path": peer.get("preshared_key_path") or None,
+        "preshared_key_path": psk_path,
     }
 
 

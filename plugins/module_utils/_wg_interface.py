@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 
@@ -81,6 +82,36 @@ class CommandRunner(object):
         if check and rc != 0:
             raise WireGuardInterfaceError("%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()))
         return rc, out, err
+
+
+_IFNAME = re.compile(r"[A-Za-z0-9_=+.-]{1,15}")
+# (option, low, high): integer options and their kernel/wg ranges.
+_INT_RANGES = (("listen_port", 0, 65535), ("mtu", 0, 65535), ("fwmark", 0, 0xFFFFFFFF))
+
+
+def check_params(params):
+    """Argument checks the argument spec cannot express; raise WireGuardInterfaceError.
+    The name becomes a file name and a unit name: letters, digits and _=+.- only."""
+    name = params.get("name")
+    if not isinstance(name, str) or not _IFNAME.fullmatch(name) or name in (".", ".."):
+        raise WireGuardInterfaceError("name %r: an interface name is 1-15 characters of letters, digits and _=+.-"
+                                      % (name,))
+    for option, low, high in _INT_RANGES:
+        value = params.get(option)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise WireGuardInterfaceError("%s %r must be a number in %d-%d" % (option, value, low, high))
+    addresses = params.get("addresses") or []
+    if not isinstance(addresses, list):
+        raise WireGuardInterfaceError("addresses must be a list of addresses with a prefix length")
+    for option in ("private_key_path", "config_path"):
+        value = params.get(option)
+        if value is not None and (not isinstance(value, str) or _wg._LINE_BREAKS.search(value)):
+            raise WireGuardInterfaceError("%s %r must be a path on one line" % (option, value))
+    peers = params.get("peers") or []
+    if not isinstance(peers, list):
+        raise WireGuardInterfaceError("peers must be a list of peer mappings")
 
 
 class WireGuardInterface(object):
@@ -326,6 +357,7 @@ class WireGuardInterface(object):
 
     # ------------------------------------------------------------ present
     def present(self):
+        check_params(self.p)
         iface, peers, psks, config = self.wanted()
         live = self.read_live()
         impl = self.implementation(live)
@@ -542,6 +574,7 @@ class WireGuardInterface(object):
         return [argv for argv in remove if argv[2] == "rule"]
 
     def absent(self):
+        check_params(self.p)
         changed = False
         link = self.read_link()
         before = "interface: %s\n" % self.name if link is not None or os.path.exists(self.config_path) else ""

@@ -24,18 +24,20 @@ import re
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
-CLIENT_KEYS = frozenset(("address", "public_key", "allowed_ips", "full_tunnel", "dns", "hub", "persistent_keepalive",
-                         "lan_subnets", "allow_public_subnets", "endpoint", "port"))
+CLIENT_KEYS = _topology.CLIENT_KEYS
 KEY_MODE = 0o600
 DIR_MODE = 0o700
 PRIVATE_KEY_PLACEHOLDER = "# PrivateKey = <paste the client's private key here>"
-_DNS_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,253}$")
+_DNS_NAME = re.compile(r"[A-Za-z0-9_.:-]{1,253}")
+# A client or network name becomes a file name and a comment line of its config.
+_FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
 
 
-class ClientError(ValueError):
+class ClientError(_topology.PlanError):
     """An inventory problem with a client or a preshared key setting."""
 
 
@@ -90,11 +92,11 @@ def check_settings(interface, name, spec, prefix):
     if unknown:
         raise ClientError("client %s: unknown setting %s; a client takes %s"
                           % (name, _var(prefix, name, unknown[0]), ", ".join(sorted(CLIENT_KEYS))))
-    if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", str(name)) or name in (".", ".."):
+    if not isinstance(name, str) or not _FILE_NAME.fullmatch(name) or name in (".", ".."):
         raise ClientError("client %r of network %s: the name becomes a file name; use letters, digits and _.-"
                           % (name, interface))
     key = spec.get("public_key") or None
-    if key and not _wg.is_valid_key(key):
+    if key and not (isinstance(key, str) and _wg.is_valid_key(key)):
         raise ClientError("client %s: %s is not a valid WireGuard public key (44 base64 characters)"
                           % (name, _var(prefix, name, "public_key")))
     full = spec.get("full_tunnel", False)
@@ -114,8 +116,8 @@ def check_settings(interface, name, spec, prefix):
                                   % (name, _var(prefix, name, "allowed_ips"), value))
     dns = []
     for value in _topology._as_list(spec.get("dns")):
-        text = str(value).strip()
-        if not _DNS_NAME.match(text):
+        text = value.strip() if isinstance(value, str) else None
+        if text is None or not _DNS_NAME.fullmatch(text):
             raise ClientError("client %s: %s entry %r is neither an IP address nor a search domain"
                               % (name, _var(prefix, name, "dns"), value))
         dns.append(text)
@@ -179,6 +181,44 @@ def client_list(networks):
             check_settings(interface, name, spec, prefix)
             result.append({"network": interface, "name": str(name), "public_key": spec.get("public_key") or None})
     return result
+
+
+def check_client(client):
+    """An entry of client_plans as the wg_client_config action receives it
+    (after its argument spec): names usable as file names, addresses, DNS,
+    keys and peers well formed and single-line, so nothing can add a line
+    to the config. Raises ClientError."""
+    for key in ("network", "name"):
+        value = client.get(key)
+        if not isinstance(value, str) or not _FILE_NAME.fullmatch(value) or value in (".", ".."):
+            raise ClientError("client.%s %r: it becomes a file name; use 1-64 letters, digits and _.-" % (key, value))
+    label = "client %s of %s" % (client["name"], client["network"])
+    if not client.get("addresses"):
+        raise ClientError("%s: client.addresses is empty" % label)
+    for value in client["addresses"]:
+        try:
+            if not _checks.single_line(value) or value != value.strip():
+                raise ValueError(value)
+            _wg.normalize_interface_address(value)
+        except ValueError:
+            raise ClientError("%s: client.addresses entry %r is not an address with a prefix length" % (label, value))
+    for value in client.get("dns") or []:
+        if not isinstance(value, str) or not _DNS_NAME.fullmatch(value):
+            raise ClientError("%s: client.dns entry %r is neither an IP address nor a search domain" % (label, value))
+    key = client.get("public_key")
+    if key and not (_checks.single_line(key) and _wg.is_valid_key(key)):
+        raise ClientError("%s: client.public_key is not a valid WireGuard public key" % label)
+    for peer in client.get("peers") or []:
+        if not isinstance(peer.get("name"), str) or not _checks.single_line(peer["name"]):
+            raise ClientError("%s: a peer name %r is not one line of text" % (label, peer.get("name")))
+        if not peer.get("public_key"):
+            continue  # a hub whose key is not known yet (check mode)
+        if not _checks.single_line(peer["public_key"]):
+            raise ClientError("%s: the public key of peer %s holds a line break" % (label, peer["name"]))
+        try:
+            _wg.normalize_peer(peer)
+        except ValueError as exc:
+            raise ClientError("%s: %s" % (label, exc))
 
 
 def render_client_config(client, private_key=None, preshared_keys=None):

@@ -30,6 +30,7 @@ import json
 import re
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 
 TOPOLOGIES = ("hub_and_spoke", "mesh", "hybrid")
@@ -40,6 +41,13 @@ PRIVATE_RANGES = [ipaddress.ip_network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
     "fc00::/7", "fe80::/10")]
 HOST_KEYS = ("address", "endpoint", "port", "lan_subnets", "persistent_keepalive", "allow_public_subnets")
+NETWORK_KEYS = ("range", "topology", "members", "hubs", "port", "persistent_keepalive", "egress", "clients",
+                "clients_var")
+EGRESS_KEYS = ("gateway", "members")
+# What a client definition may hold (the planner reads HOST_KEYS, public_key
+# and hub; _clients reads the rest).
+CLIENT_KEYS = frozenset(HOST_KEYS + ("public_key", "hub", "allowed_ips", "full_tunnel", "dns"))
+_INTERFACE_NAME = re.compile(r"[A-Za-z0-9_=+.-]{1,15}")
 
 
 class PlanError(ValueError):
@@ -47,11 +55,14 @@ class PlanError(ValueError):
 
 
 def _int(value):
-    """An integer from an int or a string of digits; None for anything else (1.5, True, 'x')."""
+    """An integer from an int or a string of digits; None for anything else (1.5, True, 'x', '7\\n')."""
     if isinstance(value, bool):
         return None
-    text = str(value).strip()
-    return int(text) if text.isdigit() and text.isascii() else None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and _checks.single_line(value) and re.fullmatch(r"[0-9]{1,6}", value.strip()):
+        return int(value.strip())
+    return None
 
 
 def _as_list(value):
@@ -62,6 +73,33 @@ def _as_list(value):
     return [value]
 
 
+def _texts(value, who, var, what):
+    """A string or a list of strings (the YAML forms a list setting takes),
+    each a single line; anything else is refused naming the variable."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        value = [value]
+    elif not isinstance(value, (list, tuple)):
+        raise PlanError("%s: %s is %s; give %s, or a list of them" % (who, var, _checks.kind(value), what))
+    for item in value:
+        if not isinstance(item, str):
+            raise PlanError("%s: %s entry %s is not text; give %s (quote it in YAML)"
+                            % (who, var, _checks.kind(item), what))
+        if not _checks.single_line(item):
+            raise PlanError("%s: %s entry %r holds a line break or control character; give %s on one line"
+                            % (who, var, item, what))
+    return [item.strip() for item in value]
+
+
+def _name(value, what):
+    """A host, group or client name: text on one line."""
+    if not isinstance(value, str) or not value.strip() or not _checks.single_line(value):
+        raise PlanError("%s: %s is not a usable name; give an inventory name on one line"
+                        % (what, _checks.kind(value)))
+    return value
+
+
 def _sort_prefixes(prefixes):
     return sorted(set(prefixes), key=lambda p: (ipaddress.ip_network(p).version, ipaddress.ip_network(p)))
 
@@ -69,12 +107,20 @@ def _sort_prefixes(prefixes):
 def host_settings(hostvars, interface, host="?"):
     """A host's settings for one network: `wireguard_interfaces[<if>].<key>`
     wins over the flat `wireguard_<key>`. Returns (settings, variable names)."""
+    if not _checks.is_mapping(hostvars):
+        raise PlanError("host %s: its variables are %s, not a mapping" % (host, _checks.kind(hostvars)))
     overrides = hostvars.get("wireguard_interfaces") or {}
-    if not isinstance(overrides, dict):
-        raise PlanError("host %s: wireguard_interfaces must be a mapping of interface name to settings" % host)
+    if not _checks.is_mapping(overrides):
+        raise PlanError("host %s: wireguard_interfaces is %s; it must be a mapping of interface name to settings"
+                        % (host, _checks.kind(overrides)))
     per_net = overrides.get(interface) or {}
-    if not isinstance(per_net, dict):
-        raise PlanError("host %s: wireguard_interfaces.%s must be a mapping of settings" % (host, interface))
+    if not _checks.is_mapping(per_net):
+        raise PlanError("host %s: wireguard_interfaces.%s is %s; it must be a mapping of settings (%s)"
+                        % (host, interface, _checks.kind(per_net), ", ".join(HOST_KEYS)))
+    unknown = _checks.unknown_key(per_net, HOST_KEYS)
+    if unknown is not None:
+        raise PlanError("host %s: wireguard_interfaces.%s.%s is not a setting%s; a host takes %s"
+                        % (host, interface, unknown, _checks.closest(unknown, HOST_KEYS), ", ".join(HOST_KEYS)))
     settings, names = {}, {}
     for key in HOST_KEYS:
         if key in per_net:
@@ -86,87 +132,107 @@ def host_settings(hostvars, interface, host="?"):
     return settings, names
 
 
+def _is_private(lan):
+    return any(lan.version == p.version and lan.subnet_of(p) for p in PRIVATE_RANGES)
+
+
+def parse_endpoint(value, port, who, var):
+    """An endpoint setting -> 'host:port' text (IPv6 bracketed) or None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (list, tuple)):
+        raise PlanError("%s: %s is a YAML list (an unquoted [IPv6]:port reads as one); quote it: %s: '[2001:db8::1]:%d'"
+                        % (who, var, var, port))
+    if not isinstance(value, str):
+        raise PlanError("%s: %s is %s; write host[:port] as text, IPv6 as '[address]:port'"
+                        % (who, var, _checks.kind(value)))
+    try:
+        return _wg.join_endpoint(*_wg.split_endpoint(value, port))
+    except ValueError as exc:
+        raise PlanError("%s: %s %r: %s; write host[:port], IPv6 as [address]:port" % (who, var, value, exc))
+
+
 class Member(object):
     """One host (or unmanaged client) of a network, validated."""
 
     __slots__ = ("name", "port", "addresses", "lans", "endpoint", "keepalive", "prefixes", "client",
-                 "public_key", "names", "hub")
+                 "public_key", "names", "hub", "index")
 
     def __init__(self, name, settings, names, network, ranges, client=False):
         self.name = name
         self.client = client
         self.names = names
+        who = "%s %s" % ("client" if client else "host", name)
         port = settings.get("port")
         port = network["port"] if port in (None, "") else port
         self.port = _int(port)
         if self.port is None or not 1 <= self.port <= 65535:
-            raise PlanError("host %s: %s %r must be a number in 1-65535" % (name, names["port"], port))
+            raise PlanError("%s: %s %r must be a number in 1-65535" % (who, names["port"], port))
 
         self.addresses = []
-        raw = _as_list(settings.get("address"))
+        raw = _texts(settings.get("address"), who, names["address"], "a tunnel address such as 10.77.0.2")
         if not raw:
-            raise PlanError("host %s: %s is not set; give it a tunnel address inside %s"
-                            % (name, names["address"], ", ".join(str(r) for r in ranges)))
+            raise PlanError("%s: %s is not set; give it a tunnel address inside %s"
+                            % (who, names["address"], ", ".join(str(r) for r in ranges)))
         for value in raw:
             try:
                 # The prefix length comes from the range; a given one must still be well formed.
-                ip = ipaddress.ip_interface(str(value).strip()).ip
+                ip = ipaddress.ip_interface(value).ip if "/" in value else ipaddress.ip_address(value)
             except ValueError:
-                raise PlanError("host %s: %s %r is not an IP address" % (name, names["address"], value))
+                raise PlanError("%s: %s %r is not an IP address" % (who, names["address"], value))
             net = next((r for r in ranges if r.version == ip.version and ip in r), None)
             if net is None:
-                raise PlanError("host %s: %s %s is outside the network range %s of %s"
-                                % (name, names["address"], ip, ", ".join(str(r) for r in ranges),
+                raise PlanError("%s: %s %s is outside the network range %s of %s"
+                                % (who, names["address"], ip, ", ".join(str(r) for r in ranges),
                                    network["interface"]))
-            if ip in (net.network_address, net.broadcast_address) and net.num_addresses > 2:
-                raise PlanError("host %s: %s %s is the network or broadcast address of %s"
-                                % (name, names["address"], ip, net))
+            # IPv6 has no broadcast: its last address is an ordinary one.
+            if net.num_addresses > 2 and (ip == net.network_address
+                                          or (ip.version == 4 and ip == net.broadcast_address)):
+                raise PlanError("%s: %s %s is the network or broadcast address of %s"
+                                % (who, names["address"], ip, net))
+            if any(ip == other for other, _n in self.addresses):
+                raise PlanError("%s: %s lists %s twice" % (who, names["address"], ip))
             self.addresses.append((ip, net))
 
         allowed_public = []
-        for value in _as_list(settings.get("allow_public_subnets")):
+        for value in _texts(settings.get("allow_public_subnets"), who, names["allow_public_subnets"],
+                            "a CIDR prefix"):
             try:
-                allowed_public.append(ipaddress.ip_network(str(value), strict=False))
+                allowed_public.append(ipaddress.ip_network(value, strict=False))
             except ValueError:
-                raise PlanError("host %s: %s entry %r is not a CIDR prefix"
-                                % (name, names["allow_public_subnets"], value))
+                raise PlanError("%s: %s entry %r is not a CIDR prefix" % (who, names["allow_public_subnets"], value))
         self.lans = []
-        for value in _as_list(settings.get("lan_subnets")):
+        for value in _texts(settings.get("lan_subnets"), who, names["lan_subnets"], "a CIDR prefix such as "
+                            "192.168.10.0/24"):
             try:
-                lan = ipaddress.ip_network(str(value).strip(), strict=False)
+                lan = ipaddress.ip_network(value, strict=False)
             except ValueError:
-                raise PlanError("host %s: %s entry %r is not a CIDR prefix" % (name, names["lan_subnets"], value))
+                raise PlanError("%s: %s entry %r is not a CIDR prefix" % (who, names["lan_subnets"], value))
             if lan.prefixlen == 0:
-                raise PlanError("host %s: %s entry %s would capture all traffic; use the network's egress "
-                                "setting for a full tunnel" % (name, names["lan_subnets"], lan))
-            private = any(lan.version == p.version and lan.subnet_of(p) for p in PRIVATE_RANGES)
+                raise PlanError("%s: %s entry %s would capture all traffic; use the network's egress "
+                                "setting for a full tunnel" % (who, names["lan_subnets"], lan))
             allowed = any(lan.version == a.version and lan.subnet_of(a) for a in allowed_public)
-            if not private and not allowed:
+            if not _is_private(lan) and not allowed:
                 raise PlanError(
-                    "host %s: %s entry %s is not a private range, so every peer would send that traffic to %s; "
+                    "%s: %s entry %s is not a private range, so every peer would send that traffic to %s; "
                     "if %s really routes it, add it to %s as well"
-                    % (name, names["lan_subnets"], lan, name, name, names["allow_public_subnets"]))
+                    % (who, names["lan_subnets"], lan, name, name, names["allow_public_subnets"]))
+            if lan in self.lans:
+                raise PlanError("%s: %s lists %s twice" % (who, names["lan_subnets"], lan))
             self.lans.append(lan)
 
-        endpoint = settings.get("endpoint")
-        if endpoint:
-            try:
-                self.endpoint = _wg.join_endpoint(*_wg.split_endpoint(endpoint, self.port))
-            except ValueError as exc:
-                raise PlanError("host %s: %s %r: %s; write host[:port], IPv6 as [address]:port"
-                                % (name, names["endpoint"], endpoint, exc))
-        else:
-            self.endpoint = None
+        self.endpoint = parse_endpoint(settings.get("endpoint"), self.port, who, names["endpoint"])
         keepalive = settings.get("persistent_keepalive")
         keepalive = network["persistent_keepalive"] if keepalive in (None, "") else keepalive
         self.keepalive = _int(keepalive or 0)
         if self.keepalive is None or not 0 <= self.keepalive <= 65535:
-            raise PlanError("host %s: %s %r must be a number of seconds in 0-65535"
-                            % (name, names["persistent_keepalive"], keepalive))
-        self.prefixes = _sort_prefixes([str(ipaddress.ip_network(ip)) for ip, _n in self.addresses]
-                                       + [str(lan) for lan in self.lans])
+            raise PlanError("%s: %s %r must be a number of seconds in 0-65535"
+                            % (who, names["persistent_keepalive"], keepalive))
+        own = set(ipaddress.ip_network(ip) for ip, _n in self.addresses)
+        self.prefixes = [str(p) for p in sorted(own.union(self.lans), key=lambda p: (p.version, p))]
         self.public_key = None
         self.hub = None
+        self.index = 0
 
     def interface_addresses(self):
         return ["%s/%d" % (ip, net.prefixlen) for ip, net in self.addresses]
@@ -174,40 +240,78 @@ class Member(object):
     def versions(self):
         return set(ip.version for ip, _n in self.addresses)
 
+    def endpoint_ip(self):
+        if not self.endpoint:
+            return None
+        host = self.endpoint.rpartition(":")[0]
+        return _checks.ip_literal(host[1:-1] if host.startswith("[") else host)
+
 
 def _resolve_hosts(value, groups, what):
     """A group name or a list of host names -> list of host names."""
-    if value in (None, ""):
+    if value is None or value == "":
         return []
     if isinstance(value, str):
+        _name(value, what)
+        if not _checks.is_mapping(groups):
+            raise PlanError("%s: the inventory groups are %s, not a mapping" % (what, _checks.kind(groups)))
         if value not in groups:
-            raise PlanError("%s: inventory group %r does not exist" % (what, value))
-        return list(groups[value])
-    return [str(v) for v in value]
+            raise PlanError("%s: inventory group %r does not exist%s" % (what, value, _checks.closest(value, groups)))
+        hosts = groups[value]
+        if not isinstance(hosts, (list, tuple)):
+            raise PlanError("%s: inventory group %r is %s, not a list of hosts" % (what, value, _checks.kind(hosts)))
+        return [_name(h, what) for h in hosts]
+    if not isinstance(value, (list, tuple)):
+        raise PlanError("%s is %s; give an inventory group name or a list of host names"
+                        % (what, _checks.kind(value)))
+    return [_name(v, what + " entry") for v in value]
 
 
 def normalize_network(interface, spec, groups, defaults=None):
     """Fill a network definition's defaults and resolve its groups."""
     defaults = defaults or {}
-    spec = dict(spec or {})
+    if not isinstance(interface, str) or not _INTERFACE_NAME.fullmatch(interface) or interface in (".", ".."):
+        raise PlanError("network %r: the interface name must be 1-15 characters of letters, digits and _=+.-"
+                        % (interface,))
     what = "network %s" % interface
-    if (not isinstance(interface, str) or not re.match(r"^[A-Za-z0-9_=+.-]{1,15}$", interface)
-            or interface in (".", "..")):
-        raise PlanError("%s: the interface name must be 1-15 characters of letters, digits and _=+.-" % what)
+    if spec is not None and not _checks.is_mapping(spec):
+        raise PlanError("%s: wireguard_networks.%s is %s; it must be a mapping with range, members, hubs ..."
+                        % (what, interface, _checks.kind(spec)))
+    spec = dict(spec or {})
+    unknown = _checks.unknown_key(spec, NETWORK_KEYS)
+    if unknown is not None:
+        raise PlanError("%s: wireguard_networks.%s.%s is not a setting%s; a network takes %s"
+                        % (what, interface, unknown, _checks.closest(unknown, NETWORK_KEYS),
+                           ", ".join(k for k in NETWORK_KEYS if k != "clients_var")))
     topology = spec.get("topology") or defaults.get("topology") or "hub_and_spoke"
-    if topology not in TOPOLOGIES:
-        raise PlanError("%s: topology %r is not one of %s" % (what, topology, ", ".join(TOPOLOGIES)))
+    if not isinstance(topology, str) or topology not in TOPOLOGIES:
+        raise PlanError("%s: topology %r is not one of %s%s"
+                        % (what, topology, ", ".join(TOPOLOGIES), _checks.closest(topology, TOPOLOGIES)))
     member_group = spec.get("members", defaults.get("members", "wireguard"))
     hub_group = spec.get("hubs", defaults.get("hubs", "wireguard_hubs"))
     members = list(dict.fromkeys(_resolve_hosts(member_group, groups, what + " members")))
+    member_set = set(members)
+    hub_list = []
     if isinstance(hub_group, str) and hub_group not in groups:
+        _name(hub_group, what + " hubs")
         hubs = []  # an absent hub group is only an error where hubs are needed
+    elif isinstance(hub_group, str):
+        hubs = [h for h in dict.fromkeys(_resolve_hosts(hub_group, groups, what + " hubs")) if h in member_set]
     else:
-        hubs = [h for h in dict.fromkeys(_resolve_hosts(hub_group, groups, what + " hubs")) if h in members]
-    try:
-        ranges = [ipaddress.ip_network(str(r).strip()) for r in _as_list(spec.get("range", defaults.get("range")))]
-    except ValueError as exc:
-        raise PlanError("%s: range: %s" % (what, exc))
+        hub_list = list(dict.fromkeys(_resolve_hosts(hub_group, groups, what + " hubs")))
+        hubs = [h for h in hub_list if h in member_set]
+    ranges = []
+    for value in _texts(spec.get("range", defaults.get("range")), what, "range", "a CIDR range such as 10.77.0.0/24"):
+        try:
+            r = ipaddress.ip_network(value)
+        except ValueError as exc:
+            raise PlanError("%s: range: %s" % (what, exc))
+        if r.prefixlen == 0:
+            raise PlanError("%s: range %s covers every address; give the tunnel its own range, e.g. 10.77.0.0/24, "
+                            "and use egress for a full tunnel" % (what, r))
+        if any(r.overlaps(o) for o in ranges if o.version == r.version):
+            raise PlanError("%s: range lists %s, which overlaps another entry of it" % (what, r))
+        ranges.append(r)
     port = spec.get("port", defaults.get("port", DEFAULT_PORT))
     if _int(port) is None or not 1 <= _int(port) <= 65535:
         raise PlanError("%s: port %r must be a number in 1-65535" % (what, port))
@@ -215,9 +319,26 @@ def normalize_network(interface, spec, groups, defaults=None):
     if _int(keepalive or 0) is None or not 0 <= _int(keepalive or 0) <= 65535:
         raise PlanError("%s: persistent_keepalive %r must be a number of seconds in 0-65535" % (what, keepalive))
     egress = spec.get("egress") or {}
+    if not _checks.is_mapping(egress):
+        raise PlanError("%s: egress is %s; write egress: {gateway: <host>, members: all | [hosts]}"
+                        % (what, _checks.kind(egress)))
+    unknown = _checks.unknown_key(egress, EGRESS_KEYS)
+    if unknown is not None:
+        raise PlanError("%s: egress.%s is not a setting%s; egress takes gateway and members"
+                        % (what, unknown, _checks.closest(unknown, EGRESS_KEYS)))
+    gateway = egress.get("gateway") or None
+    if gateway is not None:
+        _name(gateway, what + " egress.gateway")
+    elif egress:
+        raise PlanError("%s: egress has no gateway; write egress: {gateway: <host>, members: all | [hosts]}" % what)
     egress_members = egress.get("members", "all")
-    if isinstance(egress_members, str) and egress_members != "all":
+    if egress_members != "all":
         egress_members = _resolve_hosts(egress_members, groups, what + " egress members")
+    clients_var = spec.get("clients_var") or "wireguard_networks.%s.clients" % interface
+    clients = spec.get("clients") or {}
+    if not _checks.is_mapping(clients):
+        raise PlanError("%s: %s is %s; it must map client names to their settings"
+                        % (what, clients_var, _checks.kind(clients)))
     return {
         "interface": interface,
         "topology": topology,
@@ -225,14 +346,15 @@ def normalize_network(interface, spec, groups, defaults=None):
         "member_group": member_group if isinstance(member_group, str) else None,
         "hubs": hubs,
         "hub_group": hub_group if isinstance(hub_group, str) else None,
+        "hub_list": hub_list,
         "ranges": ranges,
         "port": port,
         "persistent_keepalive": keepalive,
-        "egress_gateway": egress.get("gateway"),
+        "egress_gateway": gateway,
         "egress_members": egress_members,
-        "clients": spec.get("clients") or {},
+        "clients": clients,
         # The single-network form reads its clients from wireguard_clients.
-        "clients_var": spec.get("clients_var") or "wireguard_networks.%s.clients" % interface,
+        "clients_var": clients_var,
     }
 
 
@@ -245,7 +367,7 @@ def _without_absent(net, hostvars):
     absent = []
     for name in net["members"]:
         state = hostvars[name].get("wireguard_state", "present")
-        if state not in ("present", "absent", None, ""):
+        if state not in ("present", "absent", None, "") or not isinstance(state, (str, type(None))):
             raise PlanError("host %s: wireguard_state %r must be present or absent" % (name, state))
         if state == "absent":
             absent.append(name)
@@ -272,6 +394,12 @@ class NetworkPlan(object):
         for name in net["members"]:
             if name not in hostvars:
                 raise PlanError("%s: member %r is not an inventory host" % (what, name))
+            if not _checks.is_mapping(hostvars[name]):
+                raise PlanError("host %s: its variables are %s, not a mapping" % (name, _checks.kind(hostvars[name])))
+        for name in net.get("hub_list") or ():
+            if name not in hostvars:
+                raise PlanError("%s: hubs names %r, which is not an inventory host%s" % (
+                    what, name, _checks.closest(name, net["members"])))
         net = self.net = _without_absent(net, hostvars)
         if not net["members"]:
             # Every member is being removed: nothing to plan or check.
@@ -280,34 +408,45 @@ class NetworkPlan(object):
             return
 
         self.members = {}
-        for name in net["members"]:
+        for index, name in enumerate(net["members"]):
             settings, names = host_settings(hostvars[name], self.interface, name)
             self.members[name] = Member(name, settings, names, net, net["ranges"])
+            self.members[name].index = index
         self.clients = {}
-        if not isinstance(net["clients"], dict):
-            raise PlanError("%s: %s must map client names to their settings" % (what, net["clients_var"]))
-        for name, spec in sorted(net["clients"].items()):
+        self.hubs = list(net["hubs"])
+        self.hub_set = set(self.hubs)
+        for index, name in enumerate(sorted(net["clients"], key=str)):
+            spec = net["clients"][name]
+            label = "%s.%s" % (net["clients_var"], name)
+            _name(name, "%s: a client name in %s" % (what, net["clients_var"]))
             if name in hostvars:
                 raise PlanError("%s: client %r has the name of an inventory host" % (what, name))
             spec = spec or {}
-            if not isinstance(spec, dict):
-                raise PlanError("client %s: %s.%s must be a mapping of settings" % (name, net["clients_var"], name))
-            names = dict((k, "%s.%s.%s" % (net["clients_var"], name, k)) for k in HOST_KEYS + ("public_key", "hub"))
+            if not _checks.is_mapping(spec):
+                raise PlanError("client %s: %s is %s; it must be a mapping of settings"
+                                % (name, label, _checks.kind(spec)))
+            unknown = _checks.unknown_key(spec, CLIENT_KEYS)
+            if unknown is not None:
+                raise PlanError("client %s: unknown setting %s.%s%s; a client takes %s"
+                                % (name, label, unknown, _checks.closest(unknown, CLIENT_KEYS),
+                                   ", ".join(sorted(CLIENT_KEYS))))
+            names = dict((k, "%s.%s" % (label, k)) for k in HOST_KEYS + ("public_key", "hub"))
             settings = dict((k, spec.get(k)) for k in HOST_KEYS)
             settings["persistent_keepalive"] = spec.get("persistent_keepalive", net["persistent_keepalive"])
             client = Member(name, settings, names, net, net["ranges"], client=True)
+            client.index = len(net["members"]) + index
             # A key given in the inventory wins; else the one clients.yml generated and recorded.
-            client.public_key = spec.get("public_key") or public_keys.get(name) or None
-            if client.public_key and not _wg.is_valid_key(client.public_key):
+            key = spec.get("public_key") or public_keys.get(name) or None
+            if key is not None and not (isinstance(key, str) and _wg.is_valid_key(key)):
                 raise PlanError("client %s: %s is not a valid WireGuard public key (44 base64 characters)"
                                 % (name, names["public_key"]))
-            client.hub = spec.get("hub") or (net["hubs"][0] if net["hubs"] else None)
-            if spec.get("hub") and spec["hub"] not in net["hubs"]:
+            client.public_key = key.strip() if key else None
+            hub = spec.get("hub")
+            if hub not in (None, "") and (not isinstance(hub, str) or hub not in self.hub_set):
                 raise PlanError("client %s: %s %r is not a hub of %s; choose one of %s"
-                                % (name, names["hub"], spec["hub"], self.interface, ", ".join(net["hubs"]) or "(none)"))
+                                % (name, names["hub"], hub, self.interface, ", ".join(net["hubs"]) or "(none)"))
+            client.hub = hub or (net["hubs"][0] if net["hubs"] else None)
             self.clients[name] = client
-        self.hubs = list(net["hubs"])
-        self.hub_set = set(self.hubs)
         self._check_unique()
         self._check_reachability()
         self._check_egress()
@@ -315,12 +454,15 @@ class NetworkPlan(object):
         self.missing_keys = []
         for name in net["members"]:
             key = public_keys.get(name)
-            if key and not _wg.is_valid_key(key):
-                raise PlanError("host %s: public key %r of %s is not a valid WireGuard key" % (name, key, what))
+            if key and not (isinstance(key, str) and _wg.is_valid_key(key)):
+                raise PlanError("host %s: the recorded public key %r of %s is not a valid WireGuard key; fix it in "
+                                "the recorded keys file (wireguard_public_key_file) or delete its entry, and run the "
+                                "play again" % (name, key, what))
             if key:
-                self.members[name].public_key = key
+                self.members[name].public_key = key.strip()
             else:
                 self.missing_keys.append(name)
+        self._check_keys()
         if self.missing_keys and not allow_missing_keys:
             raise PlanError(
                 "%s: the public keys of %s are not known yet; run the play once against those hosts "
@@ -331,26 +473,60 @@ class NetworkPlan(object):
     def _all(self):
         return list(self.members.values()) + list(self.clients.values())
 
+    def _check_keys(self):
+        """A cloned VM or a pasted key: two peers with one key cannot both be peers."""
+        seen = {}
+        for m in self._all():
+            if not m.public_key:
+                continue
+            other = seen.get(m.public_key)
+            if other is not None:
+                first, second = sorted((other, m), key=lambda x: x.index)
+                raise PlanError(
+                    "%s %s and %s %s of network %s have the same public key %s; each needs its own key pair "
+                    "(a cloned machine or a pasted key?): regenerate one (wireguard_rotate_hosts, or a new key for a "
+                    "client)" % ("client" if first.client else "host", first.name,
+                                 "client" if second.client else "host", second.name, self.interface,
+                                 _wg.fingerprint(m.public_key)))
+            seen[m.public_key] = m
+
     def _check_unique(self):
         seen = {}
         for m in self._all():
             for ip, _net in m.addresses:
                 if ip in seen:
-                    raise PlanError("host %s: %s %s is already used by %s"
-                                    % (m.name, m.names["address"], ip, seen[ip]))
+                    raise PlanError("%s %s: %s %s is already used by %s"
+                                    % ("client" if m.client else "host", m.name, m.names["address"], ip, seen[ip]))
                 seen[ip] = m.name
-        owners = []
+        # Ranges and LANs must not overlap: sort and sweep, O(n log n).
+        items = [(r, None) for r in self.net["ranges"]]
+        items += [(lan, m) for m in self._all() for lan in m.lans]
+        for (a, a_owner), (b, b_owner) in _checks.overlaps(items):
+            if a_owner is None or b_owner is None:
+                lan, m = (a, a_owner) if b_owner is None else (b, b_owner)
+                r = b if b_owner is None else a
+                raise PlanError("host %s: %s %s overlaps the tunnel range %s of %s"
+                                % (m.name, m.names["lan_subnets"], lan, r, self.interface))
+            if a_owner is b_owner:
+                raise PlanError("host %s: %s entries %s and %s overlap; list the larger one only"
+                                % (a_owner.name, a_owner.names["lan_subnets"], a, b))
+            (first, first_lan), (m, lan) = sorted(((a_owner, a), (b_owner, b)), key=lambda x: x[0].index)
+            raise PlanError("host %s: %s %s overlaps %s of host %s; each site LAN needs its own "
+                            "prefix" % (m.name, m.names["lan_subnets"], lan, first_lan, first.name))
+        # An endpoint inside a prefix routed into the tunnel: the encrypted
+        # packets to it would be routed into the tunnel again.
+        lookup = _checks.sorted_for_lookup(items)
         for m in self._all():
-            for lan in m.lans:
-                for r in self.net["ranges"]:
-                    if lan.version == r.version and lan.overlaps(r):
-                        raise PlanError("host %s: %s %s overlaps the tunnel range %s of %s"
-                                        % (m.name, m.names["lan_subnets"], lan, r, self.interface))
-                for other, other_lan in owners:
-                    if lan.version == other_lan.version and lan.overlaps(other_lan):
-                        raise PlanError("host %s: %s %s overlaps %s of host %s; each site LAN needs its own "
-                                        "prefix" % (m.name, m.names["lan_subnets"], lan, other_lan, other))
-                owners.append((m.name, lan))
+            ip = m.endpoint_ip()
+            hit = ip is not None and _checks.containing(lookup, ip)
+            if hit:
+                prefix, owner = hit
+                where = ("the tunnel range of %s" % self.interface if owner is None
+                         else "%s of %s" % (owner.names["lan_subnets"], owner.name))
+                raise PlanError("%s %s: %s %s is inside %s (%s), which is routed into the tunnel, so the encrypted "
+                                "packets would loop back into it; give the address the host is reached at from "
+                                "outside the tunnel" % ("client" if m.client else "host", m.name,
+                                                        m.names["endpoint"], m.endpoint, prefix, where))
 
     def _check_reachability(self):
         topology = self.net["topology"]
@@ -382,6 +558,17 @@ class NetworkPlan(object):
                     "reach each other; give one of them an endpoint, or use topology hybrid with a hub to relay"
                     % (what, nat[0], nat[1]))
 
+    def _peers_directly(self, name, other):
+        """direct_peers(name) contains other, in O(1)."""
+        if name == other:
+            return False
+        topology = self.net["topology"]
+        if topology == "mesh" or name in self.hub_set:
+            return True
+        if topology == "hub_and_spoke" or not self.members[name].endpoint:
+            return other in self.hub_set
+        return bool(self.members[other].endpoint)
+
     def _check_egress(self):
         gw = self.net["egress_gateway"]
         self.egress_members = set()
@@ -392,16 +579,17 @@ class NetworkPlan(object):
             raise PlanError("%s: egress gateway %s is marked wireguard_state: absent; choose another "
                             "egress.gateway or remove the egress setting in the same run" % (what, gw))
         if gw not in self.members:
-            raise PlanError("%s: egress gateway %r is not a member" % (what, gw))
+            raise PlanError("%s: egress gateway %r is not a member%s" % (what, gw, _checks.closest(gw, self.members)))
         members = self.net["egress_members"]
         if members == "all":
             members = [n for n in self.net["members"] if n != gw]
         for name in members:
             if name not in self.members:
-                raise PlanError("%s: egress member %r is not a member" % (what, name))
+                raise PlanError("%s: egress member %r is not a member%s"
+                                % (what, name, _checks.closest(name, self.members)))
             if name == gw:
                 raise PlanError("%s: host %s cannot send its full tunnel through itself" % (what, name))
-            if gw not in self.direct(name):
+            if not self._peers_directly(name, gw):
                 raise PlanError("%s: host %s does not peer directly with egress gateway %s in topology %s; "
                                 "make the gateway a hub" % (what, name, gw, self.net["topology"]))
         self.egress_members = set(members)
@@ -532,9 +720,13 @@ def host_plan(net, name):
 
 def member_interfaces(networks, groups, host, defaults=None):
     """Interfaces of the networks a host is a member of (before keys exist)."""
+    _check_networks(networks, allow_empty=True)
     result = []
-    for interface in sorted(networks or {}):
+    for interface in sorted(networks or {}, key=str):
         spec = networks[interface] or {}
+        if not _checks.is_mapping(spec):
+            raise PlanError("network %s: wireguard_networks.%s is %s; it must be a mapping with range, members, "
+                            "hubs ..." % (interface, interface, _checks.kind(spec)))
         members = _resolve_hosts(spec.get("members", (defaults or {}).get("members", "wireguard")), groups,
                                  "network %s members" % interface)
         if host in members:
@@ -542,10 +734,22 @@ def member_interfaces(networks, groups, host, defaults=None):
     return result
 
 
+def _check_networks(networks, allow_empty=False):
+    if networks in (None, {}) and allow_empty:
+        return
+    if not _checks.is_mapping(networks) or not networks:
+        raise PlanError("wireguard_networks is %s; it must map interface names to network definitions, e.g. "
+                        "{wg0: {range: 10.77.0.0/24}}" % _checks.kind(networks))
+    for interface in networks:
+        if not isinstance(interface, str):
+            raise PlanError("wireguard_networks: the interface name %s is not text; quote it" % _checks.kind(interface))
+
+
 def collect_public_keys(registered, stored=None):
     """interface -> host -> public key, from the stored keys updated with this
     run's wg_key results (host -> registered loop result)."""
-    keys = dict((i, dict(h)) for i, h in (stored or {}).items() if isinstance(h, dict))
+    stored = _check_public_keys(stored)
+    keys = dict((i, dict(h)) for i, h in stored.items() if _checks.is_mapping(h))
     for host, result in (registered or {}).items():
         for item in (result or {}).get("results", []):
             if item.get("public_key") and not item.get("failed"):
@@ -612,6 +816,82 @@ def _check_ports(networks):
             seen[(name, m.port)] = net.interface
 
 
+def _check_across(planned):
+    """What one network cannot see: a host in two networks must route every
+    prefix to exactly one place. Sort and sweep over every range and LAN of
+    every network, then look at the overlapping groups only."""
+    if len(planned) < 2:
+        return
+    networks_of = {}
+    for net in planned.values():
+        for name in net.members:
+            networks_of.setdefault(name, []).append(net.interface)
+    shared = {}
+    for name in sorted(networks_of):
+        ifaces = networks_of[name]
+        for i, a in enumerate(ifaces):
+            for b in ifaces[i + 1:]:
+                shared.setdefault((a, b), name)
+                shared.setdefault((b, a), name)
+    items = []
+    for net in planned.values():
+        items += [(r, (net, None)) for r in net.net["ranges"]]
+        items += [(lan, (net, m)) for m in net._all() for lan in m.lans]
+    for group in _checks.clusters(items):
+        for i, (a, (net_a, owner_a)) in enumerate(group):
+            for b, (net_b, owner_b) in group[i + 1:]:
+                if net_a is net_b or not a.overlaps(b):
+                    continue
+                _conflict(a, net_a, owner_a, b, net_b, owner_b, shared)
+
+
+def _conflict(a, net_a, owner_a, b, net_b, owner_b, shared):
+    host = shared.get((net_a.interface, net_b.interface))
+    if owner_a is None and owner_b is None:
+        if host:
+            raise PlanError("host %s: networks %s and %s have overlapping tunnel ranges %s and %s; a host in both "
+                            "could not tell which interface an address is on; give one network another range"
+                            % (host, net_a.interface, net_b.interface, a, b))
+        return
+    if owner_a is None or owner_b is None:
+        lan, net, m, r, other = (b, net_b, owner_b, a, net_a) if owner_a is None else (a, net_a, owner_a, b, net_b)
+        raise PlanError("%s %s: %s %s of network %s overlaps the tunnel range %s of network %s; give the LAN or "
+                        "that network another prefix"
+                        % ("client" if m.client else "host", m.name, m.names["lan_subnets"], lan, net.interface, r,
+                           other.interface))
+    if owner_a.name == owner_b.name and not owner_a.client:
+        same_var = owner_a.names["lan_subnets"] == owner_b.names["lan_subnets"]
+        raise PlanError("host %s: %s announces %s on network %s and %s on network %s; a LAN is routed through one "
+                        "network: set it for one of them only, under wireguard_interfaces.<if>.lan_subnets"
+                        % (owner_a.name, "wireguard_lan_subnets" if same_var else "it", a, net_a.interface, b,
+                           net_b.interface))
+    if host:
+        raise PlanError("host %s: is a member of networks %s and %s, and %s would reach %s through %s on %s but "
+                        "%s through %s on %s; a prefix must have one way in: remove one of those LANs or give it "
+                        "another prefix"
+                        % (host, net_a.interface, net_b.interface, host, a, owner_a.name, net_a.interface, b,
+                           owner_b.name, net_b.interface))
+
+
+def _check_public_keys(public_keys):
+    """The recorded keys (wireguard_public_key_file) as read: interface -> host -> key."""
+    fix = ("the recorded public keys file (wireguard_public_key_file, by default wireguard_public_keys.yml next to "
+           "the inventory) must map interface names to host -> public key; fix it, or delete it and run the play "
+           "without --limit so the keys are recorded again")
+    if public_keys in (None, ""):
+        return {}
+    if not _checks.is_mapping(public_keys):
+        raise PlanError("%s (it holds %s)" % (fix, _checks.kind(public_keys)))
+    for interface, keys in public_keys.items():
+        if keys is not None and not _checks.is_mapping(keys):
+            raise PlanError("%s (its entry %r holds %s)" % (fix, interface, _checks.kind(keys)))
+        for host, key in (keys or {}).items():
+            if key is not None and not isinstance(key, str):
+                raise PlanError("host %s: its recorded public key on %s is %s; %s" % (
+                    host, interface, _checks.kind(key), fix))
+    return public_keys
+
+
 def plan_networks(hostvars, networks, groups, public_keys, allow_missing_keys=False, defaults=None,
                   preshared_keys=False):
     """Validate every network and return the plan as plain data.
@@ -621,14 +901,20 @@ def plan_networks(hostvars, networks, groups, public_keys, allow_missing_keys=Fa
     interface -> host (or client) -> public key; preshared_keys: every peer
     entry names the file of its PSK (see _psk.psk_file).
     """
-    if not isinstance(networks, dict) or not networks:
-        raise PlanError("wireguard_networks must map interface names to network definitions")
+    _check_networks(networks)
+    if not _checks.is_mapping(hostvars):
+        raise PlanError("hostvars is %s, not a mapping of host names to variables" % _checks.kind(hostvars))
+    if not _checks.is_mapping(groups):
+        raise PlanError("groups is %s, not a mapping of group names to hosts" % _checks.kind(groups))
+    if defaults is not None and not _checks.is_mapping(defaults):
+        raise PlanError("the network defaults are %s, not a mapping" % _checks.kind(defaults))
+    public_keys = _check_public_keys(public_keys)
     planned = {}
     for interface in sorted(networks):
         net = normalize_network(interface, networks[interface], groups, defaults)
-        planned[interface] = NetworkPlan(net, hostvars, (public_keys or {}).get(interface) or {},
-                                         allow_missing_keys)
+        planned[interface] = NetworkPlan(net, hostvars, public_keys.get(interface) or {}, allow_missing_keys)
     _check_ports(planned)
+    _check_across(planned)
     result = {"networks": dict((i, n.to_dict()) for i, n in planned.items())}
     for net in result["networks"].values():
         net["preshared_keys"] = bool(preshared_keys)

@@ -92,10 +92,10 @@ def test_two_hubs_like_a_spoke_chosen_hub_first():
 
 
 @pytest.mark.parametrize("clients, match", [
-    ({"phone": {"address": "10.77.0.11"}}, r"host phone: wireguard_networks.wg0.clients.phone.address 10.77.0.11 "
+    ({"phone": {"address": "10.77.0.11"}}, r"client phone: wireguard_networks.wg0.clients.phone.address 10.77.0.11 "
                                            r"is already used by laptop"),
     ({"phone": {"address": "10.77.0.50"}, "tablet": {"address": "10.77.0.50"}},
-     r"host tablet: wireguard_networks.wg0.clients.tablet.address 10.77.0.50 is already used by phone"),
+     r"client tablet: wireguard_networks.wg0.clients.tablet.address 10.77.0.50 is already used by phone"),
     ({"phone": {"address": "10.78.0.50"}}, r"wireguard_networks.wg0.clients.phone.address 10.78.0.50 is outside "
                                            r"the network range 10.77.0.0/24"),
     ({"phone": {"address": "10.77.0.50", "public_key": "abc"}},
@@ -118,7 +118,8 @@ def test_plan_errors(clients, match):
     ({"allowd_ips": ["10.0.0.0/8"]}, r"client phone: unknown setting wireguard_networks.wg0.clients.phone.allowd_ips"),
 ])
 def test_client_setting_errors(spec, match):
-    with pytest.raises(_clients.ClientError, match=match):
+    # The planner refuses an unknown client setting itself (PlanError); ClientError is a PlanError.
+    with pytest.raises(_topology.PlanError, match=match):
         one({"phone": dict({"address": "10.77.0.50"}, **spec)})
 
 
@@ -137,7 +138,7 @@ def test_client_list_checks_every_setting_before_any_plan(spec, match):
 def test_single_network_form_names_wireguard_clients():
     with pytest.raises(_clients.ClientError, match=r"wireguard_clients.phone.dns"):
         one({"phone": {"address": "10.77.0.50", "dns": "a b"}}, clients_var="wireguard_clients")
-    with pytest.raises(_topology.PlanError, match=r"host phone: wireguard_clients.phone.address"):
+    with pytest.raises(_topology.PlanError, match=r"client phone: wireguard_clients.phone.address"):
         plan({"phone": {"address": "10.99.0.50"}}, clients_var="wireguard_clients")
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _gateway
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
 
@@ -16,7 +15,7 @@ def _wrap(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (_topology.PlanError, _gateway.GatewayError) as exc:
+        except _topology.PlanError as exc:
             raise AnsibleFilterError("wgnet.wireguard: %s" % exc)
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
@@ -61,14 +60,6 @@ def wg_plan_public_keys(plan):
     return _topology.plan_public_keys(plan)
 
 
-@_wrap
-def wg_gateway_plan(interfaces, host, facts, lan_interfaces=None, egress_interface=None, masquerade=True,
-                    proxy_arp_interfaces=None):
-    """Forwarding, masquerade and sysctls of one gateway; see wg_gateway_plan.yml."""
-    return _gateway.gateway_plan(host, interfaces, facts, lan_interfaces, egress_interface, masquerade,
-                                 proxy_arp_interfaces)
-
-
 class FilterModule(object):
     def filters(self):
         return {
@@ -78,5 +69,4 @@ class FilterModule(object):
             "wg_member_interfaces": wg_member_interfaces,
             "wg_public_keys": wg_public_keys,
             "wg_plan_public_keys": wg_plan_public_keys,
-            "wg_gateway_plan": wg_gateway_plan,
         }

@@ -50,7 +50,7 @@ def run_site(*args):
     fd, log = tempfile.mkstemp(prefix="gateway-tasks-", suffix=".jsonl")
     os.close(fd)
     env = dict(os.environ, GATEWAY_TASKS_LOG=log, ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, "callback"),
-               ANSIBLE_CALLBACKS_ENABLED="gateway_tasks")
+               ANSIBLE_CALLBACKS_ENABLED="gateway_tasks", ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
     try:
         proc = subprocess.run(["ansible-playbook", "-i", INVENTORY] + extra + list(args)
                               + [os.path.join(ROOT, "playbooks", "site.yml")],

@@ -20,8 +20,7 @@ from ansible_collections.wgnet.wireguard.plugins.module_utils._gateway import fi
 from ansible_collections.wgnet.wireguard.plugins.module_utils._gateway import iptables
 from ansible_collections.wgnet.wireguard.plugins.module_utils._gateway import nftables
 from ansible_collections.wgnet.wireguard.plugins.module_utils._gateway.plan import GatewayError
-
-from gateway_fakes import FakeHost
+from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils.gateway_fakes import FakeHost
 
 # officegw of the gateways scenario: wg0 relays, eth1 is the office LAN.
 INTERFACES = [{"interface": "wg0", "forwarding": True, "ranges": ["10.82.0.0/24"], "lan_subnets": ["172.17.50.0/24"],

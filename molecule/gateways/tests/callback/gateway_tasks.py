@@ -40,7 +40,7 @@ class CallbackModule(CallbackBase):
         action = task.action.split(".")[-1]
         role = task._role.get_name().split(".")[-1] if task._role else None
         delegated = bool(task.delegate_to) and task.delegate_to not in (result._host.get_name(),)
-        record = {"host": result._host.get_name(), "task": task.get_name(), "role": role, "action": action,
+        record = {"host": result._host.get_name(), "task": task.name, "role": role, "action": action,
                   "status": status, "changed": bool(result._result.get("changed")),
                   "remote": status != "skipped" and action not in LOCAL_ACTIONS and not delegated}
         if action == "wg_gateway":

@@ -2,12 +2,11 @@
 # Copyright (c) 2026, wgnet.wireguard contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Thin filter wrappers over plugin_utils._topology and _gateway: the plan
+"""Thin filter wrappers over plugin_utils._topology: the plan
 as users read it. Role plumbing lives in action plugins and plugin_utils."""
 
 from __future__ import annotations
 
-from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _gateway
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._filter_errors import filter_errors
 
@@ -32,19 +31,10 @@ def wg_host_routes(plan, host):
     return _topology.host_routes(plan, host)
 
 
-@filter_errors
-def wg_gateway_plan(interfaces, host, facts, lan_interfaces=None, egress_interface=None, masquerade=True,
-                    proxy_arp_interfaces=None):
-    """Forwarding, masquerade and sysctls of one gateway; see wg_gateway_plan.yml."""
-    return _gateway.gateway_plan(host, interfaces, facts, lan_interfaces, egress_interface, masquerade,
-                                 proxy_arp_interfaces)
-
-
 class FilterModule(object):
     def filters(self):
         return {
             "wg_network_plan": wg_network_plan,
             "wg_host_interfaces": wg_host_interfaces,
             "wg_host_routes": wg_host_routes,
-            "wg_gateway_plan": wg_gateway_plan,
         }

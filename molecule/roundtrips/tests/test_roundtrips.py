@@ -66,8 +66,6 @@ def test_a_plain_member_makes_at_most_four(noop):
     assert GATEWAY_ROLE not in noop["member"]["by_role"]
 
 
-@pytest.mark.xfail(strict=True, reason="the gateway role is eight remote tasks until it becomes one module task "
-                                       "(issue 12 item 1); remove this mark when it lands")
 def test_a_gateway_makes_at_most_five(noop):
     assert noop["hub"]["remote"] <= 5, noop["hub"]
 

@@ -107,5 +107,5 @@ def test_only_user_facing_filters_are_public():
     for fname in os.listdir(FILTER_DIR):
         if fname.endswith(".yml"):
             names.add(fname[:-4])
-    assert names == {"wg_network_plan", "wg_host_interfaces", "wg_host_routes", "wg_play_hosts", "wg_gateway_plan", "wg_plan_report",
+    assert names == {"wg_network_plan", "wg_host_interfaces", "wg_host_routes", "wg_play_hosts", "wg_plan_report",
                      "wg_openwrt_keys", "wg_openwrt_reconcile"}

@@ -296,6 +296,44 @@ def ensure_network(topo, name, spec):
     return True
 
 
+def isolation_table(topo):
+    return "wgnet_lab_" + re.sub(r"[^A-Za-z0-9_]", "_", topo["prefix"])
+
+
+def isolate_internal_networks(topo):
+    """Drop what the host would forward into or out of an internal network.
+
+    podman's `--internal` only leaves out the masquerade and the accept
+    rules: the host still forwards a packet from another lab network into an
+    internal one (masqueraded as the host's bridge address), so a hub could
+    reach a host "behind NAT" directly. This host table makes the private
+    networks private: traffic between containers on one bridge, and the
+    host's own (management) traffic to them, are not forwarded and still
+    pass. Returns the bridges isolated."""
+    bridges = []
+    for name, spec in topo["networks"].items():
+        if spec["internal"]:
+            info = network_inspect(cname(topo, name)) or {}
+            if info.get("network_interface"):
+                bridges.append(info["network_interface"])
+    table = isolation_table(topo)
+    rules = "".join(f'    oifname "{b}" iifname != "{b}" drop\n    iifname "{b}" oifname != "{b}" drop\n'
+                    for b in bridges)
+    script = (f"table inet {table}\ndelete table inet {table}\n"
+              + (f"table inet {table} {{\n  chain forward {{\n"
+                 f"    type filter hook forward priority filter - 5; policy accept;\n{rules}  }}\n}}\n"
+                 if bridges else ""))
+    res = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise LabError(f"nft (host table {table} isolating {', '.join(bridges)}): {res.stderr.strip()}")
+    return bridges
+
+
+def remove_isolation(topo):
+    table = isolation_table(topo)
+    subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True, check=False)
+
+
 def _mount_fstypes():
     types = {}
     with open("/proc/self/mountinfo") as fh:
@@ -594,6 +632,9 @@ def cmd_up(topo, args):
     image_ids = ensure_images(topo, build=not args.no_build)
     for name, spec in topo["networks"].items():
         ensure_network(topo, name, spec)
+    isolated = isolate_internal_networks(topo)
+    if isolated:
+        log(f"host table inet {isolation_table(topo)}: no forwarding into or out of {', '.join(isolated)}")
     names = list(topo["hosts"])
     # a few `podman run`s at once: more only contend for podman's locks
     with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
@@ -662,6 +703,7 @@ def cmd_down(topo, args):
         podman("rm", "--force", "--ignore", "--time", "0", *existing)
         log(f"removed containers: {' '.join(existing)}")
         removed = True
+    remove_isolation(topo)
     networks = set(names_by_label("network", prefix))
     networks |= {cname(topo, n) for n in topo["networks"]}
     existing = [n for n in sorted(networks) if podman("network", "exists", n, check=False).returncode == 0]

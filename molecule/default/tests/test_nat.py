@@ -40,7 +40,7 @@ def wan_address(router):
 def capture(container, bpf, action, seconds=1.5):
     """Lines tcpdump prints in `container` while action() runs."""
     log = "/tmp/natcapture-%d.log" % os.getpid()
-    labkit.podman(container, "sh", "-c", "tcpdump -n -l -i any %s > %s 2>/dev/null" % (bpf, log), detach=True)
+    labkit.podman(container, "sh", "-c", "tcpdump -n -l -i any '%s' > %s 2>/dev/null" % (bpf, log), detach=True)
     time.sleep(1.5)  # tcpdump is listening
     action()
     time.sleep(seconds)
@@ -53,7 +53,7 @@ def capture(container, bpf, action, seconds=1.5):
 
 def udp_send(container, address, port, payload="probe", source_port=None):
     src = ["-p", str(source_port)] if source_port else []
-    labkit.podman(container, "sh", "-c", 'printf %s "$1" | nc -u -w1 "$@"' % "'%s'" % payload, "sh", payload,
+    labkit.podman(container, "sh", "-c", 'p=$1; shift; printf %s "$p" | nc -u -w1 "$@"', "sh", payload,
                   *src, address, str(port))
 
 

@@ -197,5 +197,5 @@ def test_limit_with_unknown_keys_fails_naming_hosts():
     assert rc != 0
     m = re.search(r"the public keys of ([\w, ]+) are not known yet", flat)
     assert m, flat[-2000:]
-    assert sorted(m.group(1).split(", ")) == ["hub", "router", "spoke3"]
+    assert sorted(m.group(1).split(", ")) == ["desktop", "hub", "router", "spoke3"]
     assert "run the play once against those hosts" in flat

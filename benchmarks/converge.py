@@ -16,7 +16,7 @@ root. For each connection the lab is created fresh, then converged twice:
   load    /proc/loadavg before the first run
 
 With `--ref COMMIT`, the same measurement also runs with the collection as of
-COMMIT (a `git worktree` under build/, used as ANSIBLE_COLLECTIONS_PATH),
+COMMIT (a `git archive` export under build/ref-<sha>, used as ANSIBLE_COLLECTIONS_PATH),
 interleaved with the current tree: for each connection, current then ref,
 each on a freshly created lab of the same topology, and the table gains the
 ref's figures and the ratios current/ref.
@@ -130,8 +130,13 @@ def ref_collections(commit):
                          text=True, check=True).stdout.strip()
     tree = os.path.join(ROOT, "build", "ref-%s" % sha[:12])
     if not os.path.isdir(tree):
-        subprocess.run(["git", "worktree", "add", "--detach", tree, sha], cwd=ROOT, check=True,
-                       capture_output=True)
+        # an export of the commit's files: no worktree to register or prune
+        os.makedirs(tree + ".part", exist_ok=True)
+        archive = subprocess.Popen(["git", "archive", "--format=tar", sha], cwd=ROOT, stdout=subprocess.PIPE)
+        subprocess.run(["tar", "-x", "-C", tree + ".part"], stdin=archive.stdout, check=True)
+        if archive.wait() != 0:
+            sys.exit("git archive %s failed" % sha)
+        os.rename(tree + ".part", tree)
     path = os.path.join(ROOT, "build", "ref-%s-collections" % sha[:12])
     link = os.path.join(path, "ansible_collections", "wgnet", "wireguard")
     os.makedirs(os.path.dirname(link), exist_ok=True)

@@ -11,8 +11,9 @@ root. For each connection the lab is created fresh, then converged twice:
           "spoke/hub" (a plain spoke, and the busiest host)
   cpu     controller CPU seconds (ansible-playbook and every process it
           waited for: workers, ssh or podman clients)
-  peak    controller peak memory: the largest sum of RSS over the process
-          tree, sampled every 0.2 s
+  peak    controller peak memory: the largest sum of PSS (shared pages split
+          between the processes sharing them) over the process tree,
+          sampled every 0.2 s
   load    /proc/loadavg before the first run
 
 With `--ref COMMIT`, the same measurement also runs with the collection as of
@@ -43,7 +44,6 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LAB = [sys.executable, os.path.join(ROOT, "lab", "lab.py")]
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 def log(msg):
@@ -55,24 +55,35 @@ def loadavg():
         return " ".join(handle.read().split()[:3])
 
 
-def tree_rss(root_pid):
-    """Sum of RSS (bytes) of root_pid and its descendants."""
-    children, rss = {}, {}
+def pss(pid):
+    """Proportional set size (bytes): shared pages split between the forks
+    that share them, so a sum over the workers is not inflated."""
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as handle:
+            for line in handle:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def tree_memory(root_pid):
+    """Sum of PSS (bytes) of root_pid and its descendants."""
+    children = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open("/proc/%s/stat" % entry) as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
+                ppid = int(handle.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * PAGE
+        children.setdefault(ppid, []).append(int(entry))
     total, todo = 0, [root_pid]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        total += pss(pid)
         todo += children.get(pid, [])
     return total
 
@@ -88,7 +99,7 @@ def playbook(inventory, env, forks, log_path):
 
         def sample():
             while proc.poll() is None:
-                peak[0] = max(peak[0], tree_rss(proc.pid))
+                peak[0] = max(peak[0], tree_memory(proc.pid))
                 time.sleep(0.2)
 
         sampler = threading.Thread(target=sample, daemon=True)

@@ -82,7 +82,7 @@ def test_private_address_unreachable_from_the_hub(host):
     target = private_address(host)
     port = 40001
     lines = capture(INV.container(host), "udp port %d" % port,
-                    lambda: [udp_send(HUB, target, port, "from-hub") for _ in range(3)])
+                    lambda: [udp_send(HUB, target, port, "from-hub-%d" % n) for n in range(3)])
     assert lines == [], "the hub reached %s's private address %s directly: %s" % (host, target, lines)
     lines = capture(INV.container(host), "udp port %d" % port,
                     lambda: udp_send(INV.container(router), target, port, "control"))

@@ -18,12 +18,13 @@ export ANSIBLE_COLLECTIONS_PATH := $(ROOT)/build/collections
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
 
-.PHONY: help deps venv collection image lab lab-up lab-destroy test units sanity lint openwrt-emu molecule clean \
+.PHONY: help deps venv collection image lab lab-up lab-destroy lab-fleet lab-fleet-destroy test units sanity lint openwrt-emu molecule clean \
         dist tarball-test galaxy-importer docs-lint release ee ee-image
 
 help:
 	@echo "make lab          build the lab, run playbooks/site.yml against it, print the pair table and verify.yml's matrix"
 	@echo "make lab-destroy  remove the lab containers and networks"
+	@echo "make lab-fleet FLEET=30  bring up a generated lab of 2 hubs and FLEET spokes (see docs/lab.md)"
 	@echo "make test         unit tests, ansible-test sanity, ansible-lint, docs lint, tarball test, galaxy-importer, molecule scenarios"
 	@echo "make dist         the collection tarball in build/dist"
 	@echo "make ee           execution environment build context (build/ee/context); make ee-image builds it with podman"
@@ -81,6 +82,18 @@ lab-destroy: .lab/apt.stamp venv
 	$(PY) lab/lab.py down lab/topology.yml
 	rm -f lab/inventory/wireguard_public_keys.yml
 	rm -rf lab/inventory/wireguard-clients
+
+# A generated fleet (docs/lab.md); benchmarks/converge.py measures converges on it.
+FLEET ?= 10
+lab-fleet: deps image
+	$(PY) lab/lab.py fleet $(FLEET)
+	$(PY) lab/lab.py up .lab/fleet-$(FLEET)/topology.yml --no-build
+	@echo "inventories: .lab/fleet-$(FLEET)/ssh.yml (deploy + sudo), .lab/fleet-$(FLEET)/podman.yml (podman exec)"
+
+lab-fleet-destroy: .lab/apt.stamp venv
+	$(PY) lab/lab.py fleet $(FLEET)
+	$(PY) lab/lab.py down .lab/fleet-$(FLEET)/topology.yml
+	rm -f .lab/fleet-$(FLEET)/wireguard_public_keys.yml
 
 # ---------------------------------------------------------------- tests
 test: deps image units sanity lint docs-lint tarball-test galaxy-importer openwrt-emu molecule

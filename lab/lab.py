@@ -35,6 +35,7 @@ container; `up` re-checks that and fixes it from the host if needed).
 """
 
 import argparse
+import fcntl
 import concurrent.futures
 import ipaddress
 import json
@@ -60,6 +61,17 @@ OWRT_EMU_SH = os.path.join(REPO_DIR, "tests", "openwrt", "image.sh")
 LABEL_TOPO = "org.wgnet.lab.topology"
 LABEL_HOST = "org.wgnet.lab.host"
 NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+# NAT routers: "cone" keeps a flow's source port where it can (most home
+# routers), "symmetric" picks a random port for every new flow (carrier-grade
+# NAT; defeats hole punching).
+NAT_KINDS = ("cone", "symmetric")
+# The lab's own SSH key pair and known_hosts, outside the checkout (never
+# committed) and at a fixed path, so that the static inventories can name it.
+SSH_DIR_DISPLAY = "~/.cache/wgnet-lab/ssh"
+SSH_DIR = os.path.expanduser(SSH_DIR_DISPLAY)
+SSH_KEY = os.path.join(SSH_DIR, "id_ed25519")
+KNOWN_HOSTS = os.path.join(SSH_DIR, "known_hosts")
+SSH_USER = "deploy"
 
 ENV = dict(os.environ, CONTAINERS_CONF=CONTAINERS_CONF)
 
@@ -189,8 +201,23 @@ def load_topology(path):
         image = spec.get("image", topo["image"])
         if not isinstance(image, str) or not image:
             errors.append(f"host {name}: image must be an image name")
-        parsed_hosts[name] = {"networks": addrs, "default_gateway": gw, "image": image}
+        nat = spec.get("nat")
+        if nat is not None:
+            if nat not in NAT_KINDS:
+                errors.append(f"host {name}: nat must be one of {', '.join(NAT_KINDS)}, not {nat!r}")
+            elif len(addrs) < 2:
+                errors.append(f"host {name}: a NAT router needs a wan network and at least one private one")
+            else:
+                for net in list(addrs)[1:]:
+                    if not parsed_nets[net]["internal"]:
+                        errors.append(f"host {name}: NAT private network {net} must be `internal: true` "
+                                      "(else the host routes around the NAT)")
+        parsed_hosts[name] = {"networks": addrs, "default_gateway": gw, "image": image, "nat": nat}
 
+    ssh = topo.get("ssh", False)
+    if not isinstance(ssh, bool):
+        errors.append("'ssh' must be true or false")
+    topo["ssh"] = ssh
     if errors:
         raise LabError(f"{path}: invalid topology:\n  " + "\n  ".join(errors))
     topo["networks"] = parsed_nets
@@ -267,6 +294,44 @@ def ensure_network(topo, name, spec):
     podman(*args, full)
     log(f"network {full} created ({spec['subnet']})")
     return True
+
+
+def isolation_table(topo):
+    return "wgnet_lab_" + re.sub(r"[^A-Za-z0-9_]", "_", topo["prefix"])
+
+
+def isolate_internal_networks(topo):
+    """Drop what the host would forward into or out of an internal network.
+
+    podman's `--internal` only leaves out the masquerade and the accept
+    rules: the host still forwards a packet from another lab network into an
+    internal one (masqueraded as the host's bridge address), so a hub could
+    reach a host "behind NAT" directly. This host table makes the private
+    networks private: traffic between containers on one bridge, and the
+    host's own (management) traffic to them, are not forwarded and still
+    pass. Returns the bridges isolated."""
+    bridges = []
+    for name, spec in topo["networks"].items():
+        if spec["internal"]:
+            info = network_inspect(cname(topo, name)) or {}
+            if info.get("network_interface"):
+                bridges.append(info["network_interface"])
+    table = isolation_table(topo)
+    rules = "".join(f'    oifname "{b}" iifname != "{b}" drop\n    iifname "{b}" oifname != "{b}" drop\n'
+                    for b in bridges)
+    script = (f"table inet {table}\ndelete table inet {table}\n"
+              + (f"table inet {table} {{\n  chain forward {{\n"
+                 f"    type filter hook forward priority filter - 5; policy accept;\n{rules}  }}\n}}\n"
+                 if bridges else ""))
+    res = subprocess.run(["nft", "-f", "-"], input=script, capture_output=True, text=True, check=False)
+    if res.returncode != 0:
+        raise LabError(f"nft (host table {table} isolating {', '.join(bridges)}): {res.stderr.strip()}")
+    return bridges
+
+
+def remove_isolation(topo):
+    table = isolation_table(topo)
+    subprocess.run(["nft", "delete", "table", "inet", table], capture_output=True, check=False)
 
 
 def _mount_fstypes():
@@ -434,6 +499,114 @@ def set_default_route(full, gw):
     return "changed" in res.stdout
 
 
+# NAT routers: forwarding, masquerade out of the wan side, and a forward
+# policy that lets nothing in unless a host behind the router dialed out first
+# (no port forwarding). The table is replaced as a whole, so `up` is idempotent.
+_NAT_SH = r"""
+wan_addr=$1 mode=$2
+wan=$(ip -o -4 addr show | awk -v a="$wan_addr" 'index($4, a "/") == 1 {print $2; exit}')
+[ -n "$wan" ] || { echo "no interface holds $wan_addr" >&2; exit 1; }
+sysctl -q -w net.ipv4.ip_forward=1
+opts=""
+[ "$mode" = symmetric ] && opts=" random,fully-random"
+nft -f - <<EOF
+table ip wgnet_lab_nat
+delete table ip wgnet_lab_nat
+table ip wgnet_lab_nat {
+  chain postrouting {
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "$wan" masquerade$opts
+  }
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    iifname != "$wan" oifname "$wan" accept
+  }
+}
+EOF
+echo "$wan"
+"""
+
+
+def setup_nat(full, spec):
+    """Make a container a NAT router; returns its wan device."""
+    wan_addr = next(iter(spec["networks"].values()))
+    res = podman("exec", full, "sh", "-c", _NAT_SH, "sh", str(wan_addr), spec["nat"])
+    return res.stdout.strip()
+
+
+# --------------------------------------------------------------------------- ssh
+
+
+def management_address(spec):
+    """The address the controller reaches a host at: its first network's.
+    podman's host bridge sits on every network, `--internal` ones too, so
+    this is a management path that bypasses NAT routers; WireGuard traffic
+    still follows the host's default route through its router."""
+    return str(next(iter(spec["networks"].values())))
+
+
+def ensure_ssh_key():
+    """The lab's own key pair (.lab/ssh/, gitignored): made once, reused."""
+    os.makedirs(SSH_DIR, mode=0o700, exist_ok=True)
+    if not os.path.exists(SSH_KEY):
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "wgnet-lab", "-f", SSH_KEY],
+                       check=True)
+        log(f"made the lab's SSH key {SSH_DIR_DISPLAY}/id_ed25519")
+    with open(SSH_KEY + ".pub") as handle:
+        return handle.read().strip()
+
+
+_AUTHORIZE_SH = r"""
+user=$1 key=$2
+home=$(getent passwd "$user" | cut -d: -f6)
+[ -n "$home" ] || { echo "no user $user" >&2; exit 1; }
+install -d -m 700 -o "$user" -g "$user" "$home/.ssh"
+printf '%s\n' "$key" > "$home/.ssh/authorized_keys"
+chown "$user:$user" "$home/.ssh/authorized_keys"
+chmod 600 "$home/.ssh/authorized_keys"
+systemctl is-active --quiet ssh || systemctl start ssh
+cat /etc/ssh/ssh_host_ed25519_key.pub
+"""
+
+
+def authorize_ssh(full, spec, pubkey):
+    """Install the lab key for `deploy`; returns the host's known_hosts line
+    (read through podman, so the controller can check host keys strictly)."""
+    res = podman("exec", full, "sh", "-c", _AUTHORIZE_SH, "sh", SSH_USER, pubkey)
+    hostkey = " ".join(res.stdout.split()[:2])
+    return f"{management_address(spec)} {hostkey}"
+
+
+def update_known_hosts(lines):
+    """Replace the entries for these addresses in .lab/ssh/known_hosts."""
+    addrs = {ln.split()[0] for ln in lines}
+    with open(KNOWN_HOSTS, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        keep = [ln for ln in handle.read().splitlines() if ln.strip() and ln.split()[0] not in addrs]
+        handle.seek(0)
+        handle.truncate()
+        handle.write("\n".join(keep + sorted(lines)) + "\n")
+
+
+def ssh_args():
+    return ["-i", SSH_KEY, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+            "-o", f"UserKnownHostsFile={KNOWN_HOSTS}", "-o", "StrictHostKeyChecking=yes",
+            "-o", "ConnectTimeout=10"]
+
+
+def check_ssh(spec, timeout):
+    """`sudo -n true` over SSH as deploy, retried until sshd answers."""
+    deadline = time.monotonic() + timeout
+    while True:
+        res = subprocess.run(["ssh", *ssh_args(), f"{SSH_USER}@{management_address(spec)}", "sudo", "-n", "true"],
+                             capture_output=True, text=True, check=False)
+        if res.returncode == 0 or time.monotonic() > deadline:
+            return res.returncode == 0, res.stderr.strip()
+        time.sleep(1)
+
+
 # Every systemd container and every wireguard-go takes inotify instances from
 # the host's per-user pool; the default 128 runs out at about 20 containers
 # ("too many open files", wg-quick fails).
@@ -459,28 +632,59 @@ def cmd_up(topo, args):
     image_ids = ensure_images(topo, build=not args.no_build)
     for name, spec in topo["networks"].items():
         ensure_network(topo, name, spec)
-    for name, spec in topo["hosts"].items():
-        ensure_container(topo, name, spec, image_ids)
-
+    isolated = isolate_internal_networks(topo)
+    if isolated:
+        log(f"host table inet {isolation_table(topo)}: no forwarding into or out of {', '.join(isolated)}")
     names = list(topo["hosts"])
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(names)) as pool:
+    # a few `podman run`s at once: more only contend for podman's locks
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda n: ensure_container(topo, n, topo["hosts"][n], image_ids), names))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
         results = dict(zip(names, pool.map(lambda n: wait_systemd(cname(topo, n), args.timeout), names)))
 
-    problems = 0
-    for name, spec in topo["hosts"].items():
+    pubkey = ensure_ssh_key() if topo["ssh"] else None
+    known = []
+
+    def finish(name):
+        """Per host, after boot: sysctls, one default route, NAT, SSH."""
+        spec = topo["hosts"][name]
         full = cname(topo, name)
         state, failed = results[name]
+        ok = state in ("running", "degraded")
         sysctl = sysctl_net_rw(full)
+        ok = ok and not sysctl.startswith("FAILED")
         gw = default_gateway(topo, spec)
         route = f", default via {gw}" if gw else ""
-        if gw and set_default_route(full, gw):
+        if ok and gw and set_default_route(full, gw):
             route += " (set)"
         msg = f"{full}: systemd {state}"
         if failed:
             msg += f" (failed units: {', '.join(failed)})"
-        log(f"{msg}; /proc/sys/net rw: {sysctl}{route}")
-        if state not in ("running", "degraded") or sysctl.startswith("FAILED"):
-            problems += 1
+        msg += f"; /proc/sys/net rw: {sysctl}{route}"
+        if ok and spec["nat"]:
+            msg += f"; {spec['nat']} NAT out of {setup_nat(full, spec)}"
+        if ok and pubkey and spec["image"] != OWRT_EMU_IMAGE:
+            known.append(authorize_ssh(full, spec, pubkey))
+        return ok, msg
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(names))) as pool:
+        finished = dict(zip(names, pool.map(finish, names)))
+    problems = 0
+    for name in names:
+        ok, msg = finished[name]
+        log(msg)
+        problems += not ok
+    if known:
+        update_known_hosts(known)
+        ssh_hosts = [n for n in names if topo["hosts"][n]["image"] != OWRT_EMU_IMAGE and finished[n][0]]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(ssh_hosts))) as pool:
+            checks = dict(zip(ssh_hosts, pool.map(lambda n: check_ssh(topo["hosts"][n], 30), ssh_hosts)))
+        bad = {n: err for n, (ok, err) in checks.items() if not ok}
+        for n, err in bad.items():
+            log(f"{cname(topo, n)}: ssh {SSH_USER}@{management_address(topo['hosts'][n])} sudo failed: {err}")
+        problems += len(bad)
+        log(f"ssh as {SSH_USER} with sudo: {len(checks) - len(bad)}/{len(checks)} hosts "
+            f"(key and known_hosts in {SSH_DIR_DISPLAY})")
     log(f"up done in {time.monotonic() - t0:.1f}s")
     if problems:
         raise LabError(f"{problems} host(s) not ready")
@@ -499,6 +703,7 @@ def cmd_down(topo, args):
         podman("rm", "--force", "--ignore", "--time", "0", *existing)
         log(f"removed containers: {' '.join(existing)}")
         removed = True
+    remove_isolation(topo)
     networks = set(names_by_label("network", prefix))
     networks |= {cname(topo, n) for n in topo["networks"]}
     existing = [n for n in sorted(networks) if podman("network", "exists", n, check=False).returncode == 0]
@@ -545,24 +750,115 @@ def cmd_status(topo, args):
     table(rows)
 
 
+def connection_vars(connection):
+    """Inventory variables that reach lab hosts over `ssh` (as deploy, with
+    sudo) or `podman` (podman exec, as root)."""
+    if connection == "podman":
+        return {"ansible_connection": "containers.podman.podman", "ansible_become": False}
+    return {
+        "ansible_connection": "ssh",
+        "ansible_user": SSH_USER,
+        "ansible_become": True,
+        "ansible_ssh_private_key_file": f"{SSH_DIR_DISPLAY}/id_ed25519",
+        # lab.py records each host's key, read through podman: check strictly
+        "ansible_ssh_host_key_checking": True,
+        "ansible_ssh_common_args": f"-o IdentitiesOnly=yes -o UserKnownHostsFile={SSH_DIR_DISPLAY}/known_hosts",
+    }
+
+
+def host_vars(topo, name, spec, connection):
+    ssh = connection == "ssh" and spec["image"] != OWRT_EMU_IMAGE
+    hv = {"ansible_host": management_address(spec) if ssh else cname(topo, name),
+          "lab_container": cname(topo, name)}
+    if spec["image"] == OWRT_EMU_IMAGE:
+        hv.update(connection_vars("podman"))  # no sshd in the emulation
+    else:
+        hv["ansible_python_interpreter"] = "/usr/bin/python3"
+    hv["lab_addresses"] = {n: str(ip) for n, ip in spec["networks"].items()}
+    if spec["default_gateway"] is not None:
+        hv["lab_default_gateway"] = str(spec["default_gateway"])
+    return hv
+
+
 def cmd_inventory(topo, args):
+    connection = args.connection or ("ssh" if topo["ssh"] else "podman")
     inv = {"all": {
-        "vars": {
-            "ansible_connection": "containers.podman.podman",
-        },
-        "hosts": {
-            name: {
-                "ansible_host": cname(topo, name),
-                # the OpenWrt emulation has no Python, like OpenWrt
-                **({} if spec["image"] == OWRT_EMU_IMAGE else {"ansible_python_interpreter": "/usr/bin/python3"}),
-                "lab_addresses": {n: str(ip) for n, ip in spec["networks"].items()},
-                **({"lab_default_gateway": str(spec["default_gateway"])}
-                   if spec["default_gateway"] is not None else {}),
-            }
-            for name, spec in topo["hosts"].items()
-        },
+        "vars": connection_vars(connection),
+        "hosts": {name: host_vars(topo, name, spec, connection) for name, spec in topo["hosts"].items()},
     }}
     print(yaml.safe_dump(inv, sort_keys=False), end="")
+
+
+# --------------------------------------------------------------------------- fleet
+
+
+FLEET_PREFIX = "wgnet-fleet"
+FLEET_SPOKES_PER_NAT = 8
+
+
+def fleet_topology(spokes):
+    """A generated lab: two hubs and N spokes on a wan; two spokes in three
+    sit behind NAT routers (up to 8 behind each, every second router
+    symmetric), the rest have public addresses. Subnets 172.30.100.0/23 (wan) and
+    172.30.111.0/24 up (one private network per NAT router)."""
+    if not 1 <= spokes <= 200:
+        raise LabError("fleet: 1 to 200 spokes")
+    networks = {"wan": {"subnet": "172.30.100.0/23", "gateway": "172.30.101.254"}}
+    hosts = {"hub1": {"networks": {"wan": "172.30.100.10"}}, "hub2": {"networks": {"wan": "172.30.100.11"}}}
+    members = {"hub1": "10.90.0.1", "hub2": "10.90.0.2"}
+    behind = [i for i in range(1, spokes + 1) if i % 3]
+    for i in range(1, spokes + 1):
+        name = f"spoke{i:03d}"
+        members[name] = f"10.90.{1 + i // 250}.{i % 250}"
+        if i not in behind:
+            hosts[name] = {"networks": {"wan": f"172.30.101.{i}"}}
+            continue
+        k = behind.index(i) // FLEET_SPOKES_PER_NAT + 1
+        net = f"nat{k}"
+        if net not in networks:
+            networks[net] = {"subnet": f"172.30.{110 + k}.0/24", "gateway": f"172.30.{110 + k}.254",
+                             "internal": True}
+            hosts[f"nat{k}"] = {"networks": {"wan": f"172.30.100.{100 + k}", net: f"172.30.{110 + k}.1"},
+                                "nat": "symmetric" if k % 2 == 0 else "cone"}
+        hosts[name] = {"networks": {net: f"172.30.{110 + k}.{10 + behind.index(i) % FLEET_SPOKES_PER_NAT}"},
+                       "default_gateway": f"172.30.{110 + k}.1"}
+    topo = {"prefix": FLEET_PREFIX, "image": DEFAULT_IMAGE, "ssh": True, "networks": networks, "hosts": hosts}
+    return topo, members
+
+
+def cmd_fleet(args):
+    """Write DIR/topology.yml and two inventories of the same hosts:
+    DIR/ssh.yml (deploy + sudo over SSH) and DIR/podman.yml (podman exec)."""
+    raw, members = fleet_topology(args.spokes)
+    os.makedirs(args.dir, exist_ok=True)
+    path = os.path.join(args.dir, "topology.yml")
+    with open(path, "w") as handle:
+        handle.write(f"---\n# Generated by `lab.py fleet {args.spokes}`.\n")
+        yaml.safe_dump(raw, handle, sort_keys=False)
+    topo = load_topology(path)
+    for connection in ("ssh", "podman"):
+        hv = {n: host_vars(topo, n, topo["hosts"][n], connection) for n in topo["hosts"]}
+        for n in members:
+            hv[n]["wireguard_address"] = members[n]
+        for n in ("hub1", "hub2"):
+            hv[n]["wireguard_endpoint"] = str(topo["hosts"][n]["networks"]["wan"])
+        inv = {"all": {
+            "vars": connection_vars(connection),
+            "children": {
+                "wireguard": {
+                    "vars": {"wireguard_network": "10.90.0.0/16", "wireguard_implementation": "userspace"},
+                    "children": {"wireguard_hubs": {"hosts": {n: hv[n] for n in ("hub1", "hub2")}}},
+                    "hosts": {n: hv[n] for n in members if not n.startswith("hub")},
+                },
+                "nat_routers": {"hosts": {n: hv[n] for n in topo["hosts"] if n not in members}},
+            },
+        }}
+        with open(os.path.join(args.dir, f"{connection}.yml"), "w") as handle:
+            handle.write(f"---\n# Generated by `lab.py fleet {args.spokes}`: reached over {connection}.\n")
+            yaml.safe_dump(inv, handle, sort_keys=False)
+    nats = sum(1 for h in topo["hosts"].values() if h["nat"])
+    log(f"fleet of {args.spokes} spokes, 2 hubs, {nats} NAT routers ({len(topo['hosts'])} containers) "
+        f"written to {args.dir}/{{topology,ssh,podman}}.yml")
 
 
 def cmd_exec(topo, args):
@@ -581,15 +877,25 @@ def main(argv=None):
     p.add_argument("topology")
     p.add_argument("--no-build", action="store_true", help="do not run lab/image.sh")
     p.add_argument("--timeout", type=float, default=180, help="seconds to wait for systemd (default 180)")
-    for name, hlp in (("down", "remove containers and networks"), ("status", "show containers"),
-                      ("inventory", "print an Ansible YAML inventory")):
+    for name, hlp in (("down", "remove containers and networks"), ("status", "show containers")):
         sub.add_parser(name, help=hlp).add_argument("topology")
+    p = sub.add_parser("inventory", help="print an Ansible YAML inventory")
+    p.add_argument("topology")
+    p.add_argument("--connection", choices=("ssh", "podman"),
+                   help="default: ssh when the topology says `ssh: true`")
+    p = sub.add_parser("fleet", help="generate a fleet topology and its inventories")
+    p.add_argument("spokes", type=int)
+    p.add_argument("--dir", help="default: .lab/fleet-N")
     p = sub.add_parser("exec", help="run a command in a host's container")
     p.add_argument("topology")
     p.add_argument("host")
     p.add_argument("cmd", nargs=argparse.REMAINDER)
     args = ap.parse_args(argv)
     try:
+        if args.command == "fleet":
+            args.dir = args.dir or os.path.join(REPO_DIR, ".lab", f"fleet-{args.spokes}")
+            cmd_fleet(args)
+            return 0
         topo = load_topology(args.topology)
         {"up": cmd_up, "down": cmd_down, "status": cmd_status,
          "inventory": cmd_inventory, "exec": cmd_exec}[args.command](topo, args)

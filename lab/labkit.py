@@ -34,7 +34,10 @@ class Inventory(object):
         return hosts
 
     def container(self, host):
-        return self.hostvars[host].get("ansible_host", host)
+        """The podman container of a host: `lab_container`, else (inventories
+        reached with podman exec) `ansible_host`."""
+        hv = self.hostvars[host]
+        return hv.get("lab_container") or hv.get("ansible_host", host)
 
     def address(self, host):
         """Tunnel address of a member, LAN address of a client."""

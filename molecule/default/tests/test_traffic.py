@@ -54,6 +54,9 @@ PAIRS = [
     ("laptop", "router"), ("router", "laptop"),          # spoke to spoke through the hub
     ("laptop", "lanclient"), ("hub", "lanclient"),      # into the LAN behind the router
     ("lanclient", "laptop"), ("lanclient", "hub"),      # from the LAN out through the router
+    ("desktop", "hub"), ("hub", "desktop"),             # behind the cone NAT
+    ("laptop", "desktop"), ("desktop", "laptop"),       # NAT to NAT through the hub
+    ("desktop", "lanclient"),
 ]
 
 
@@ -91,7 +94,7 @@ def test_boot_config_matches_live_state():
 
 
 def test_check_mode_then_add_peer_without_loss():
-    """A fourth member joins: check mode first changes nothing, then the real
+    """A fifth member joins (behind desktop's NAT router): check mode first changes nothing, then the real
     run adds it while a ping crosses the hub, and no packet is lost. The -vvv
     and --diff output of both runs holds none of the private keys."""
     laptop = container("laptop")
@@ -130,7 +133,7 @@ def test_check_mode_then_add_peer_without_loss():
     assert not lost, "lost %d of %d packets while adding a peer: seqs %s" % (len(lost), last, lost[:20])
 
     # The new member talks to the old ones.
-    for dst in ("hub", "laptop", "lanclient"):
+    for dst in ("hub", "laptop", "lanclient", "desktop"):
         ok, loss, _rtt = labkit.ping(container("spoke3"), INV.address(dst), count=3)
         assert ok, "spoke3 -> %s: loss %s" % (dst, loss)
 
@@ -194,5 +197,5 @@ def test_limit_with_unknown_keys_fails_naming_hosts():
     assert rc != 0
     m = re.search(r"the public keys of ([\w, ]+) are not known yet", flat)
     assert m, flat[-2000:]
-    assert sorted(m.group(1).split(", ")) == ["hub", "router", "spoke3"]
+    assert sorted(m.group(1).split(", ")) == ["desktop", "hub", "router", "spoke3"]
     assert "run the play once against those hosts" in flat

@@ -66,7 +66,7 @@ esac
 echo "wg $*" >> "$STUB_LOG"
 """
 UCI = """#!/bin/sh
-exec "%s" "%s" -c "$UCI_CONF" -P "$UCI_SAVE" "$@"
+exec "%s" "%s" -c "$UCI_CONF" -t "$UCI_SAVE" "$@"
 """
 OPKG = """#!/bin/sh
 echo "opkg $*" >> "$STUB_LOG"

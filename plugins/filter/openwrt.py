@@ -24,9 +24,9 @@ def _wrap(func):
 
 
 @_wrap
-def wg_openwrt_reconcile(exported, plan, host, settings=None, absent=None):
+def wg_openwrt_reconcile(exported, plan, host, settings=None, absent=None, switch_at=None, rotation=None):
     """The UCI batch and live operations for one OpenWrt host; see wg_openwrt_reconcile.yml."""
-    return _openwrt.reconcile(plan, host, exported, settings, absent)
+    return _openwrt.reconcile(plan, host, exported, settings, absent, switch_at=switch_at, rotation=rotation)
 
 
 @_wrap

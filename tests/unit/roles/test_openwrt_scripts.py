@@ -59,11 +59,46 @@ config interface 'wan'
 STUB = """#!/bin/sh
 echo "$(basename "$0") $*" >> "$STUB_LOG"
 """
-WG_STUB = """#!/bin/sh
+# A wg that logs what changes and keeps the peers' preshared keys and the
+# private key in files ($WG_STATE.*), so `wg show <if> preshared-keys` reads back
+# what `wg set` stored. Secrets reach it as files or stdin only, as on a router.
+WG_STUB = r"""#!/bin/sh
 case "$1" in
 genkey|pubkey) exec "$REAL_WG" "$@" ;;
+show)
+	case "$3" in
+	preshared-keys) cat "$WG_STATE.psk" 2>/dev/null ;;
+	endpoints) cat "$WG_STATE.ep" 2>/dev/null ;;
+	esac
+	exit 0 ;;
 esac
 echo "wg $*" >> "$STUB_LOG"
+[ "$1" = set ] || exit 0
+touch "$WG_STATE.psk"
+peer=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	peer)
+		peer=$2
+		shift
+		grep -q "^$peer	" "$WG_STATE.psk" || printf '%s	(none)
+' "$peer" >> "$WG_STATE.psk" ;;
+	remove)
+		grep -v "^$peer	" "$WG_STATE.psk" > "$WG_STATE.tmp" || true
+		mv "$WG_STATE.tmp" "$WG_STATE.psk" ;;
+	preshared-key)
+		v=$(cat "$2")
+		grep -v "^$peer	" "$WG_STATE.psk" > "$WG_STATE.tmp" || true
+		printf '%s	%s
+' "$peer" "${v:-(none)}" >> "$WG_STATE.tmp"
+		mv "$WG_STATE.tmp" "$WG_STATE.psk"
+		shift ;;
+	private-key)
+		cp "$2" "$WG_STATE.private"
+		shift ;;
+	esac
+	shift
+done
 """
 UCI = """#!/bin/sh
 exec "%s" "%s" -c "$UCI_CONF" -t "$UCI_SAVE" "$@"
@@ -88,7 +123,7 @@ def router(tmp_path):
     (conf / "network").write_text(NETWORK)
     shutil.copy(os.path.join(EMU, "defaults", "firewall"), conf / "firewall")
     stubs = {"uci": UCI % (sys.executable, os.path.join(EMU, "uci.py")), "wg": WG_STUB, "opkg": OPKG}
-    for name in ("ip", "ifup", "fw4", "network"):
+    for name in ("ip", "ifup", "fw4", "network", "ping"):
         stubs[name] = STUB
     for name, text in stubs.items():
         (bindir / name).write_text(text)
@@ -96,16 +131,21 @@ def router(tmp_path):
     # OpenWrt's userland: BusyBox applets, then the stubs first.
     applets = tmp_path / "applets"
     applets.mkdir()
-    for applet in ("sed", "awk", "grep", "cut", "wc", "tr", "cat", "basename", "sleep", "printf", "echo"):
+    for applet in ("sed", "awk", "grep", "cut", "wc", "tr", "cat", "basename", "sleep", "printf", "echo", "date",
+                   "mkdir", "chmod", "mv", "rm", "touch", "cp", "usleep"):
         os.symlink(BUSYBOX, applets / applet)
     env = {"PATH": "%s:%s" % (bindir, applets), "UCI_CONF": str(conf), "UCI_SAVE": str(save),
            "STUB_LOG": str(tmp_path / "log"), "REAL_WG": WG, "LANG": "C",
-           "WGNET_OPENWRT_INITD": str(bindir)}
+           "WGNET_OPENWRT_INITD": str(bindir), "WG_STATE": str(tmp_path / "wg"),
+           "WGNET_OPENWRT_KEYDIR": str(tmp_path / "wgnet")}
 
     class Router(object):
-        def run(self, script, *args, check=True):
+        state = tmp_path / "wg.x"
+        keydir = tmp_path / "wgnet"
+
+        def run(self, script, *args, check=True, stdin=""):
             r = subprocess.run([BUSYBOX, "ash", os.path.join(FILES, script)] + list(args), env=env,
-                               capture_output=True, text=True, check=False)
+                               input=stdin, capture_output=True, text=True, check=False)
             if check:
                 assert r.returncode == 0, "%s: %s %s" % (script, r.stdout, r.stderr)
             return r
@@ -281,3 +321,117 @@ def test_packages_installed_only_when_missing(router):
     assert router.log() == ["opkg list-installed", "opkg update", "opkg install kmod-wireguard"]
     r = router.run("openwrt_packages.sh", "0", "wireguard-tools")
     assert pairs(r.stdout)["changed"] == "0" and router.log() == ["opkg list-installed"]
+
+
+MASTER = "a-master-secret-for-the-unit-tests"
+
+
+def psk_home_plan(router_key):
+    hostvars = {"hub": {"wireguard_address": "10.9.0.1", "wireguard_endpoint": "203.0.113.10"},
+                "router": {"wireguard_address": "10.9.0.2", "wireguard_lan_subnets": ["192.168.8.0/24"]}}
+    return plan_networks(hostvars, {"wg0": {"range": "10.9.0.0/24"}},
+                         {"wireguard": ["hub", "router"], "wireguard_hubs": ["hub"]},
+                         {"wg0": dict(KEYS, router=router_key)}, preshared_keys=True)
+
+
+def apply_psk(router, result, stdin, check="0"):
+    return router.run("openwrt_apply.sh", "\n".join(result["batch"]), "\n".join(result["ops"]),
+                      " ".join(result["commit"]), check, stdin=stdin)
+
+
+def live_psks(router):
+    path = router.state.with_name("wg.psk")
+    return dict(line.split("\t") for line in path.read_text().splitlines()) if path.exists() else {}
+
+
+def test_preshared_keys_come_from_stdin_and_never_show(router):
+    """The PSK goes from stdin into UCI (uci batch) and into the live peer
+    (wg set ... preshared-key /dev/stdin); it is in no argument and no output.
+    A second run changes nothing, check mode only reports a changed master,
+    and turning PSKs off clears them in UCI and live."""
+    public = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0").stdout)["public_key"]
+    the_plan = psk_home_plan(public)
+    lines = _openwrt.psk_entries(the_plan, "router", MASTER)
+    psk = lines[0].split()[3]
+    stdin = "\n".join(lines) + "\n"
+    result = _openwrt.reconcile(the_plan, "router", router.run("openwrt_read.sh").stdout)
+    r = apply_psk(router, result, stdin)
+    assert psk not in r.stdout + r.stderr and "changed=1" in r.stdout
+    assert router.uci("get", "network.wgnet_wg0_hub.preshared_key").stdout.strip() == psk
+    # netifd brought the interface up from UCI (a stub here): set the peer live without its PSK, as a
+    # router that booted before the PSK was in UCI would have it.
+    router.state.with_name("wg.psk").write_text("%s\t(none)\n" % KEYS["hub"])
+    router.log()
+    r = apply_psk(router, _openwrt.reconcile(the_plan, "router", router.run("openwrt_read.sh").stdout), stdin)
+    assert live_psks(router) == {KEYS["hub"]: psk}
+    assert router.log() == ["wg set wg0 peer %s preshared-key /dev/stdin" % KEYS["hub"]]
+    assert psk not in r.stdout + r.stderr and "done=psk wg0 wgnet_wg0_hub" in r.stdout
+
+    again = _openwrt.reconcile(the_plan, "router", router.run("openwrt_read.sh").stdout)
+    assert not again["changed"]
+    r = apply_psk(router, again, stdin)
+    assert pairs(r.stdout)["changed"] == "0" and router.log() == []
+
+    # A new master: check mode reports it and changes nothing.
+    new_lines = _openwrt.psk_entries(the_plan, "router", MASTER + "-2")
+    new_stdin = "\n".join(new_lines) + "\n"
+    r = apply_psk(router, again, new_stdin, check="1")
+    assert pairs(r.stdout)["changed"] == "1" and router.log() == []
+    assert router.uci("get", "network.wgnet_wg0_hub.preshared_key").stdout.strip() == psk
+    r = apply_psk(router, again, new_stdin)
+    assert pairs(r.stdout)["changed"] == "1"
+    assert live_psks(router) == {KEYS["hub"]: new_lines[0].split()[3]}
+
+    # Off: the option leaves UCI and the live PSK is cleared with /dev/null.
+    off = _openwrt.reconcile(home_plan(public, laptop=False), "router", router.run("openwrt_read.sh").stdout)
+    assert "delete network.wgnet_wg0_hub.preshared_key" in off["batch"]
+    router.log()
+    apply_psk(router, off, "")
+    assert router.uci("-q", "get", "network.wgnet_wg0_hub.preshared_key").returncode != 0
+    assert any(line.endswith("preshared-key /dev/null") for line in router.log())
+    assert live_psks(router)[KEYS["hub"]] == "(none)"
+
+
+def test_rotation_key_waits_on_the_router_until_the_moment(router):
+    """rotate.yml on a router: the new key waits in KEYDIR (0600 in 0700), UCI
+    keeps the old key until the `key` operation at the agreed moment, which
+    sets it live from the file, commits it with the rotation id and removes
+    the file; the same rotation id again changes nothing."""
+    import stat
+    import time
+
+    first = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0").stdout)["public_key"]
+    old_private = router.uci("get", "network.wg0.private_key").stdout.strip()
+    r = router.run("openwrt_key.sh", "wg0", "fail", "1", "2026-12-02")
+    assert pairs(r.stdout) == {"interface": "wg0", "public_key": "", "changed": "1", "rotated": "1",
+                               "rotation_id": "2026-12-02"}
+    assert not router.keydir.exists(), "check mode made a key"
+    r = router.run("openwrt_key.sh", "wg0", "fail", "0", "2026-12-02")
+    out = pairs(r.stdout)
+    assert out["rotated"] == "1" and out["public_key"] not in ("", first)
+    pending = router.keydir / "wg0.key"
+    assert stat.S_IMODE(pending.stat().st_mode) == 0o600 and stat.S_IMODE(router.keydir.stat().st_mode) == 0o700
+    new_private = pending.read_text().strip()
+    assert new_private not in r.stdout + r.stderr
+    assert router.uci("get", "network.wg0.private_key").stdout.strip() == old_private
+    # A run that stopped before the switch: the same new key again.
+    assert pairs(router.run("openwrt_key.sh", "wg0", "fail", "0", "2026-12-02").stdout)["public_key"] == \
+        out["public_key"]
+
+    router.log()
+    at = time.time() + 1.5
+    ops = ["wait %.3f" % at, "key wg0 2026-12-02", "kick wg0 10.9.0.1"]
+    r = router.run("openwrt_apply.sh", "", "\n".join(ops), "")
+    ended = time.time()
+    assert at - 0.05 <= ended < at + 5, "the switch did not wait for the moment (%.2f s off)" % (ended - at)
+    assert new_private not in r.stdout + r.stderr
+    assert router.log() == ["ip link show dev wg0", "wg set wg0 private-key %s" % pending,
+                            "ping -c 1 -W 1 -I wg0 10.9.0.1"]
+    assert router.uci("get", "network.wg0.private_key").stdout.strip() == new_private
+    assert router.uci("get", "network.wg0.wgnet_rotation").stdout.strip() == "2026-12-02"
+    assert router.uci("changes", "network").stdout == ""
+    assert not pending.exists()
+    again = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0", "2026-12-02").stdout)
+    assert again["changed"] == "0" and again["public_key"] == out["public_key"] and "rotated" not in again
+    r = router.run("openwrt_key.sh", "wg0", "fail", "0", "it's", check=False)
+    assert r.returncode == 1 and "letters, digits" in r.stderr

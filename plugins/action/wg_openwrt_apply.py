@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, wgnet.wireguard contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action of wgnet.wireguard.wg_openwrt_apply (see the module file for the
+documentation). OpenWrt routers have no Python, so this runs the role's
+openwrt_apply.sh there with /bin/sh. The preshared keys are derived here, on
+the controller, and reach the script on its stdin only: from a 0600 file in
+Ansible's private remote temporary directory (0700), removed right after,
+because not every connection plugin passes stdin to a command."""
+
+from __future__ import annotations
+
+import shlex
+
+from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.text.converters import to_text
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _openwrt
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+
+SCRIPT = "openwrt_apply.sh"
+ARGUMENT_SPEC = {
+    "batch": {"type": "list", "elements": "str", "default": []},
+    "ops": {"type": "list", "elements": "str", "default": []},
+    "commit": {"type": "list", "elements": "str", "default": []},
+    "plan": {"type": "raw"},
+    "psk_master": {"type": "str", "no_log": True},
+}
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        host = (task_vars or {}).get("inventory_hostname")
+        check = bool(self._task.check_mode)
+        psks = []
+        if args["psk_master"]:
+            if args["plan"] is None:
+                raise AnsibleActionFail("wg_openwrt_apply: psk_master needs plan")
+            try:
+                psks = _openwrt.psk_entries(args["plan"], host, args["psk_master"])
+            except (_openwrt.OpenWrtError, _psk.PskError, _topology.PlanError) as exc:
+                raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
+        batch = [] if check else args["batch"]
+        ops = [] if check else args["ops"]
+        if not (batch or ops or psks):
+            result.update(changed=False, stdout="", stdout_lines=[])
+            return result
+
+        source = self._find_needle("files", SCRIPT)
+        tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
+        script = self._connection._shell.join_path(tmpdir, SCRIPT)
+        stdin = self._connection._shell.join_path(tmpdir, "stdin")
+        try:
+            self._transfer_file(source, script)
+            self._transfer_data(stdin, "".join(line + "\n" for line in psks))
+            cmd = " ".join(shlex.quote(a) for a in ["/bin/sh", script, "\n".join(batch), "\n".join(ops),
+                                                     " ".join(args["commit"]), "1" if check else "0"])
+            res = self._low_level_execute_command("%s < %s" % (cmd, shlex.quote(stdin)))
+        finally:
+            self._remove_tmp_path(tmpdir)
+
+        stdout = to_text(res.get("stdout", ""))
+        stderr = to_text(res.get("stderr", ""))
+        lines = stdout.splitlines()
+        result.update(stdout=stdout, stdout_lines=lines, stderr=stderr, rc=res.get("rc"),
+                      changed="changed=1" in lines)
+        if res.get("rc") != 0:
+            errors = [line[len("error="):] for line in stderr.splitlines() if line.startswith("error=")]
+            result.update(failed=True, msg="host %s: %s" % (host, "; ".join(errors) or stderr.strip()
+                                                             or "openwrt_apply.sh failed (rc %s)" % res.get("rc")))
+        return result

@@ -56,6 +56,8 @@ HOOKS_DIR = os.path.join(LAB_DIR, "hooks.d")
 IMAGE_SH = os.path.join(LAB_DIR, "image.sh")
 DEFAULT_IMAGE = "localhost/wgnet-debian:bookworm"
 OWRT_EMU_IMAGE = "localhost/wgnet-openwrt-emu:23.05"
+# The emulation in its two package-manager flavours: 23.05 (opkg), 25.12 (apk).
+OWRT_EMU_IMAGES = (OWRT_EMU_IMAGE, "localhost/wgnet-openwrt-emu:25.12")
 OWRT_EMU_SH = os.path.join(REPO_DIR, "tests", "openwrt", "image.sh")
 LABEL_TOPO = "org.wgnet.lab.topology"
 LABEL_HOST = "org.wgnet.lab.host"
@@ -210,20 +212,20 @@ def ensure_images(topo, build):
     ids = {}
     images = [topo["image"]] + [h["image"] for h in topo["hosts"].values()]
     for image in dict.fromkeys(images):
-        if image == OWRT_EMU_IMAGE:
-            ids[image] = ensure_owrt_emu_image(topo["image"], build)
+        if image in OWRT_EMU_IMAGES:
+            ids[image] = ensure_owrt_emu_image(topo["image"], build, image)
         else:
             # lab/image.sh builds the topology's base image; others must exist
             ids[image] = ensure_image(image, build and image == topo["image"])
     return ids
 
 
-def ensure_owrt_emu_image(base, build):
-    image = OWRT_EMU_IMAGE
+def ensure_owrt_emu_image(base, build, image=OWRT_EMU_IMAGE):
     if build:
         ensure_image(base, build)
         t0 = time.monotonic()
-        res = subprocess.run(["bash", OWRT_EMU_SH], env=dict(ENV, LAB_BASE_IMAGE=base), cwd=REPO_DIR,
+        res = subprocess.run(["bash", OWRT_EMU_SH], env=dict(ENV, LAB_BASE_IMAGE=base, OWRT_EMU_IMAGE=image),
+                             cwd=REPO_DIR,
                              check=False)
         if res.returncode != 0:
             raise LabError(f"image build failed ({res.returncode}): {OWRT_EMU_SH}")
@@ -312,7 +314,7 @@ def run_args(topo, name, spec):
     ]
     for net, ip in spec["networks"].items():
         args += ["--network", f"{cname(topo, net)}:ip={ip}"]
-    if spec["image"] == OWRT_EMU_IMAGE:
+    if spec["image"] in OWRT_EMU_IMAGES:
         # first network = wan, second = lan for the emulated router's first
         # boot (podman names the container's devices in its own order)
         for role, ip in zip(("WAN", "LAN"), spec["networks"].values()):
@@ -554,7 +556,7 @@ def cmd_inventory(topo, args):
             name: {
                 "ansible_host": cname(topo, name),
                 # the OpenWrt emulation has no Python, like OpenWrt
-                **({} if spec["image"] == OWRT_EMU_IMAGE else {"ansible_python_interpreter": "/usr/bin/python3"}),
+                **({} if spec["image"] in OWRT_EMU_IMAGES else {"ansible_python_interpreter": "/usr/bin/python3"}),
                 "lab_addresses": {n: str(ip) for n, ip in spec["networks"].items()},
                 **({"lab_default_gateway": str(spec["default_gateway"])}
                    if spec["default_gateway"] is not None else {}),

@@ -315,12 +315,86 @@ def test_absent_removes_the_owned_sections(router):
 
 def test_packages_installed_only_when_missing(router):
     r = router.run("openwrt_packages.sh", "1", "wireguard-tools", "kmod-wireguard")
-    assert pairs(r.stdout) == {"manager": "opkg", "missing": "kmod-wireguard", "changed": "1"}
+    assert pairs(r.stdout) == {"release": "", "manager": "opkg", "missing": "kmod-wireguard", "changed": "1"}
     assert router.log() == ["opkg list-installed"]
     r = router.run("openwrt_packages.sh", "0", "wireguard-tools", "kmod-wireguard")
     assert router.log() == ["opkg list-installed", "opkg update", "opkg install kmod-wireguard"]
     r = router.run("openwrt_packages.sh", "0", "wireguard-tools")
     assert pairs(r.stdout)["changed"] == "0" and router.log() == ["opkg list-installed"]
+
+
+RELEASE = """DISTRIB_ID='OpenWrt'
+DISTRIB_RELEASE='%s'
+DISTRIB_REVISION='r1-0'
+DISTRIB_TARGET='x86/64'
+"""
+
+
+@pytest.fixture()
+def emulated_root(tmp_path):
+    """A root with the emulation's opkg and apk (tests/openwrt/) over their
+    databases, the base set installed, and /etc/openwrt_release."""
+    root = tmp_path / "root"
+    for d in ("usr/lib/opkg", "usr/libexec/owrt-emu", "lib/apk/db", "etc/apk", "bin"):
+        (root / d).mkdir(parents=True)
+    shutil.copy(os.path.join(EMU, "opkg-available"), root / "usr/libexec/owrt-emu")
+    (root / "usr/lib/opkg/status").write_text("Package: busybox\nVersion: 1.36.1-1\nStatus: install user installed\n\n")
+    (root / "lib/apk/db/installed").write_text("P:busybox\nV:1.37.0-r1\nA:x86_64\n\n")
+    (root / "etc/apk/world").write_text("busybox\n")
+    rootfs = os.path.dirname(os.path.dirname(os.path.dirname(EMU)))
+    tools = {"opkg": os.path.join(rootfs, "usr", "bin", "opkg"), "apk": os.path.join(EMU, "apk")}
+
+    def run(release, manager, *args):
+        (root / "etc/openwrt_release").write_text(RELEASE % release)
+        bindir = root / "bin"
+        for name in ("opkg", "apk"):
+            path = bindir / name
+            if path.exists():
+                path.unlink()
+        (bindir / manager).write_text('#!/bin/sh\nexec "%s" ash "%s" "$@"\n' % (BUSYBOX, tools[manager]))
+        (bindir / manager).chmod(0o755)
+        applets = tmp_path / "applets"
+        if not applets.exists():
+            applets.mkdir()
+            for applet in ("sed", "awk", "grep", "cut", "wc", "sort", "cat", "mkdir", "mv", "date", "printf", "echo"):
+                os.symlink(BUSYBOX, applets / applet)
+        env = {"PATH": "%s:%s" % (bindir, applets), "LANG": "C", "WGNET_OPENWRT_ETC": str(root / "etc"),
+               "OPKG_EMU_ROOT": str(root), "APK_EMU_ROOT": str(root)}
+        return subprocess.run([BUSYBOX, "ash", os.path.join(FILES, "openwrt_packages.sh")] + list(args), env=env,
+                              capture_output=True, text=True, check=False)
+    run.root = root
+    return run
+
+
+@pytest.mark.parametrize("release,manager", [("22.03.7", "opkg"), ("23.05.5", "opkg"), ("24.10.4", "opkg"),
+                                             ("25.12.0", "apk")])
+def test_packages_with_the_emulated_opkg_and_apk(emulated_root, release, manager):
+    """The package script against the emulation's opkg and apk (v3 command
+    line: apk info -e, apk update, apk add): check mode installs nothing, the
+    install needs the update first (run by the script), a second run is
+    unchanged."""
+    wanted = ("wireguard-tools", "kmod-wireguard", "luci-proto-wireguard")
+    r = emulated_root(release, manager, "1", *wanted)
+    assert r.returncode == 0, r.stderr
+    assert pairs(r.stdout) == {"release": release, "manager": manager, "missing": " ".join(wanted), "changed": "1"}
+    r = emulated_root(release, manager, "0", *wanted)
+    assert r.returncode == 0, r.stdout + r.stderr
+    again = emulated_root(release, manager, "0", *wanted)
+    assert pairs(again.stdout)["changed"] == "0" and pairs(again.stdout)["missing"] == "", again.stdout
+    if manager == "apk":
+        installed = (emulated_root.root / "lib/apk/db/installed").read_text()
+        assert all("P:%s\n" % p in installed for p in wanted)
+        assert (emulated_root.root / "etc/apk/world").read_text().split() == ["busybox"] + list(wanted)
+    else:
+        status = (emulated_root.root / "usr/lib/opkg/status").read_text()
+        assert all("Package: %s\n" % p in status for p in wanted)
+
+
+def test_packages_refuse_fw3_releases_and_follow_snapshots(emulated_root):
+    r = emulated_root("21.02.7", "opkg", "1", "wireguard-tools")
+    assert r.returncode == 1 and "older than 22.03" in r.stderr
+    r = emulated_root("SNAPSHOT", "apk", "1", "wireguard-tools")
+    assert pairs(r.stdout)["manager"] == "apk"
 
 
 MASTER = "a-master-secret-for-the-unit-tests"

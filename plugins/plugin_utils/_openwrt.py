@@ -495,17 +495,21 @@ def _live_ops(wanted, current, interfaces, restart):
 
 
 def _own_switch(plan, host, interfaces, switch_at, rotation, restart):
-    """The rotated router's own switch: wait until 0.3 s after its peers
-    swapped its key, set the new private key live and in UCI (`key`), then
-    send one datagram through each tunnel (`kick`) so each session restarts
-    with one handshake."""
+    """The rotated router's own switch: at the moment its peers swap its key,
+    drop its sessions (`rekey`); 0.3 s later set the new private key live and
+    in UCI (`key`), then ping through each tunnel (`kick`) so each session
+    restarts with one handshake."""
     from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
     _check_value(host, "wireguard_rotation_id", rotation)
     if not re.match(r"^[A-Za-z0-9_.:+-]{1,64}$", rotation):
         raise OpenWrtError("host %s: wireguard_rotation_id %r: on OpenWrt it must be 1-64 letters, digits and "
                            "_.:+- (it is kept in UCI)" % (host, rotation))
-    ops = ["wait %.3f" % (switch_at + OWN_SWITCH_DELAY)]
+    # At the moment the peers forget the old key: the router drops its sessions
+    # then, so its packets wait for the new handshake instead of being lost.
+    ops = ["wait %.3f" % switch_at]
+    ops += ["rekey %s" % name for name in interfaces if name not in restart]
+    ops.append("wait %.3f" % (switch_at + OWN_SWITCH_DELAY))
     plans = dict((i["interface"], i) for i in _topology.host_interfaces(_topology.load_plan(plan), host))
     for name in interfaces:
         ops.append("key %s %s" % (name, rotation))

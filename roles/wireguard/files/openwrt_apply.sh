@@ -9,6 +9,10 @@
 #   unpeer IF KEY                      remove a peer live
 #   route IF PREFIX / unroute IF PREFIX
 #   wait EPOCH                         sleep until that moment (a key rotation)
+#   rekey IF                           drop every peer's session (re-add each peer as it is):
+#                                      from the agreed moment on, the peers no longer know
+#                                      this router's old key, so its packets wait for the
+#                                      new handshake instead of going out in a dead session
 #   key IF ROTATION_ID                 switch to the new key waiting in KEYDIR/IF.key
 #   kick IF ADDRESS                    one ping through IF: starts a handshake
 #   firewall                           fw4 reload
@@ -225,6 +229,23 @@ while read -r op a b c d e f; do
 	wait)
 		wait_until "$a"
 		echo "done=wait $a"
+		;;
+	rekey)
+		wg show "$a" dump | {
+			read -r _own || true
+			while read -r k p ep allowed _hs _rx _tx ka; do
+				[ "$allowed" = "(none)" ] && allowed=""
+				set -- "$a" peer "$k" remove peer "$k" allowed-ips "$allowed"
+				[ "$ep" = "(none)" ] || set -- "$@" endpoint "$ep"
+				[ "$ka" = off ] || set -- "$@" persistent-keepalive "$ka"
+				if [ "$p" = "(none)" ]; then
+					wg set "$@"
+				else
+					printf '%s\n' "$p" | wg set "$@" preshared-key /dev/stdin
+				fi
+			done
+		}
+		echo "done=rekey $a"
 		;;
 	key)
 		pending="$keydir/$a.key"

@@ -69,6 +69,11 @@ show)
 	case "$3" in
 	preshared-keys) cat "$WG_STATE.psk" 2>/dev/null ;;
 	endpoints) cat "$WG_STATE.ep" 2>/dev/null ;;
+	dump)
+		printf 'PRIVATE\tPUBLIC\t51820\toff\n'
+		[ -f "$WG_STATE.psk" ] && while IFS="	" read -r k p; do
+			printf '%s\t%s\t(none)\t10.9.0.0/24\t0\t0\t0\t25\n' "$k" "$p"
+		done < "$WG_STATE.psk" ;;
 	esac
 	exit 0 ;;
 esac
@@ -492,15 +497,22 @@ def test_rotation_key_waits_on_the_router_until_the_moment(router):
     assert pairs(router.run("openwrt_key.sh", "wg0", "fail", "0", "2026-12-02").stdout)["public_key"] == \
         out["public_key"]
 
+    hub = KEYS["hub"]
+    router.state.with_name("wg.psk").write_text("%s\tPSK-OF-THE-HUB-PAIR\n" % hub)
     router.log()
     at = time.time() + 1.5
-    ops = ["wait %.3f" % at, "key wg0 2026-12-02", "kick wg0 10.9.0.1"]
+    ops = ["wait %.3f" % (at - 0.3), "rekey wg0", "wait %.3f" % at, "key wg0 2026-12-02", "kick wg0 10.9.0.1"]
     r = router.run("openwrt_apply.sh", "", "\n".join(ops), "")
     ended = time.time()
     assert at - 0.05 <= ended < at + 5, "the switch did not wait for the moment (%.2f s off)" % (ended - at)
     assert new_private not in r.stdout + r.stderr
-    assert router.log() == ["ip link show dev wg0", "wg set wg0 private-key %s" % pending,
+    # rekey re-adds each peer as it is (its PSK through stdin), dropping its session.
+    assert router.log() == ["wg set wg0 peer %s remove peer %s allowed-ips 10.9.0.0/24 persistent-keepalive 25 "
+                            "preshared-key /dev/stdin" % (hub, hub),
+                            "ip link show dev wg0", "wg set wg0 private-key %s" % pending,
                             "ping -c 1 -W 1 -I wg0 10.9.0.1"]
+    assert live_psks(router) == {hub: "PSK-OF-THE-HUB-PAIR"}
+    assert "PSK-OF-THE-HUB-PAIR" not in r.stdout + r.stderr
     assert router.uci("get", "network.wg0.private_key").stdout.strip() == new_private
     assert router.uci("get", "network.wg0.wgnet_rotation").stdout.strip() == "2026-12-02"
     assert router.uci("changes", "network").stdout == ""

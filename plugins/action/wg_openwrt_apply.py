@@ -44,7 +44,8 @@ class ActionModule(ActionBase):
             if args["plan"] is None:
                 raise AnsibleActionFail("wg_openwrt_apply: psk_master needs plan")
             try:
-                psks = _openwrt.psk_entries(args["plan"], host, args["psk_master"])
+                # Check mode on a new router: no key yet, so nothing to compare.
+                psks = _openwrt.psk_entries(args["plan"], host, args["psk_master"], missing_ok=check)
             except (_openwrt.OpenWrtError, _psk.PskError, _topology.PlanError) as exc:
                 raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
         batch = [] if check else args["batch"]

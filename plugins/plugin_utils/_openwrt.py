@@ -244,9 +244,11 @@ def wanted_sections(plan, host, settings=None):
             "lan_zone": lan_zone, "wan_zone": wan_zone, "psk_sections": psk_sections}
 
 
-def psk_entries(plan, host, master):
+def psk_entries(plan, host, master, missing_ok=False):
     """The preshared keys of one router's peers: a list of "<interface>
     <peer section> <peer public key> <psk>" lines, the apply script's stdin.
+    missing_ok: skip an interface whose own key is not known yet (check mode
+    on a new router) instead of failing.
     SECRET: only the no_log apply action may hold the result."""
     from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
     from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
@@ -262,6 +264,8 @@ def psk_entries(plan, host, master):
             if not (peer.get("preshared_key_path") or peer.get("preshared_key")):
                 continue
             if not own:
+                if missing_ok:
+                    break
                 raise OpenWrtError("host %s: its public key on %s is not known yet, so its preshared keys cannot be "
                                    "derived; run the play without check mode first" % (host, name))
             lines.append("%s %s %s %s" % (name, names[peer["name"]], peer["public_key"],

@@ -61,8 +61,9 @@ class ActionModule(ActionBase):
         try:
             self._transfer_file(source, script)
             self._transfer_data(stdin, "".join(line + "\n" for line in psks))
-            cmd = " ".join(shlex.quote(a) for a in ["/bin/sh", script, "\n".join(batch), "\n".join(ops),
-                                                     " ".join(args["commit"]), "1" if check else "0"])
+            argv = ["/bin/sh", script, "\n".join(batch), "\n".join(ops), " ".join(args["commit"]),
+                    "1" if check else "0"]
+            cmd = " ".join(shlex.quote(a) for a in argv)
             res = self._low_level_execute_command("%s < %s" % (cmd, shlex.quote(stdin)))
         finally:
             self._remove_tmp_path(tmpdir)
@@ -74,6 +75,6 @@ class ActionModule(ActionBase):
                       changed="changed=1" in lines)
         if res.get("rc") != 0:
             errors = [line[len("error="):] for line in stderr.splitlines() if line.startswith("error=")]
-            result.update(failed=True, msg="host %s: %s" % (host, "; ".join(errors) or stderr.strip()
-                                                             or "openwrt_apply.sh failed (rc %s)" % res.get("rc")))
+            detail = "; ".join(errors) or stderr.strip() or "openwrt_apply.sh failed (rc %s)" % res.get("rc")
+            result.update(failed=True, msg="host %s: %s" % (host, detail))
         return result

@@ -21,7 +21,7 @@ description:
     to the script on its stdin. The script compares them with UCI and with C(wg show <if> preshared-keys) on the
     router and sets the ones that differ through stdin (C(uci batch), C(wg set ... preshared-key /dev/stdin)).
     No preshared key is ever on a command line or in the result. Use the task with C(no_log=true) anyway.
-  - This is an action plugin: it needs no Python on the router.
+  - This is an action plugin, so it needs no Python on the router.
 author:
   - wgnet.wireguard contributors (@wgnet)
 options:

@@ -143,7 +143,9 @@ def test_uci_files_parse_back_to_the_expected_sections():
     psk = hub.pop("preshared_key")
     assert len(psk) == 44 and psk == live_psk(ROUTER, public_key(INV.container("hub")))
     assert hub == {"description": "hub", "public_key": public_key(INV.container("hub")),
-                   "allowed_ips": ["10.83.0.0/24"], "route_allowed_ips": "1", "endpoint_host": "172.31.27.10",
+                   # the tunnel range and router25's LAN, both behind the hub
+                   "allowed_ips": ["10.83.0.0/24", "172.28.43.0/24"], "route_allowed_ips": "1",
+                   "endpoint_host": "172.31.27.10",
                    "endpoint_port": "51820", "persistent_keepalive": "25"}
     peers = [n for n, (t, _o) in network.items() if t == "wireguard_wg0"]
     assert peers == ["wgnet_wg0_hub"]

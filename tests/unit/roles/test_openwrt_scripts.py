@@ -66,43 +66,42 @@ WG_STUB = r"""#!/bin/sh
 case "$1" in
 genkey|pubkey) exec "$REAL_WG" "$@" ;;
 show)
-	case "$3" in
-	preshared-keys) cat "$WG_STATE.psk" 2>/dev/null ;;
-	endpoints) cat "$WG_STATE.ep" 2>/dev/null ;;
-	dump)
-		printf 'PRIVATE\tPUBLIC\t51820\toff\n'
-		[ -f "$WG_STATE.psk" ] && while IFS="	" read -r k p; do
-			printf '%s\t%s\t(none)\t10.9.0.0/24\t0\t0\t0\t25\n' "$k" "$p"
-		done < "$WG_STATE.psk" ;;
-	esac
-	exit 0 ;;
+    case "$3" in
+    preshared-keys) cat "$WG_STATE.psk" 2>/dev/null ;;
+    endpoints) cat "$WG_STATE.ep" 2>/dev/null ;;
+    dump)
+        printf 'PRIVATE\tPUBLIC\t51820\toff\n'
+        [ -f "$WG_STATE.psk" ] && while IFS=$(printf '\t') read -r k p; do
+            printf '%s\t%s\t(none)\t10.9.0.0/24\t0\t0\t0\t25\n' "$k" "$p"
+        done < "$WG_STATE.psk" ;;
+    esac
+    exit 0 ;;
 esac
 echo "wg $*" >> "$STUB_LOG"
 [ "$1" = set ] || exit 0
+tab=$(printf '\t')
 touch "$WG_STATE.psk"
 peer=""
 while [ $# -gt 0 ]; do
-	case "$1" in
-	peer)
-		peer=$2
-		shift
-		grep -q "^$peer	" "$WG_STATE.psk" || printf '%s	(none)
-' "$peer" >> "$WG_STATE.psk" ;;
-	remove)
-		grep -v "^$peer	" "$WG_STATE.psk" > "$WG_STATE.tmp" || true
-		mv "$WG_STATE.tmp" "$WG_STATE.psk" ;;
-	preshared-key)
-		v=$(cat "$2")
-		grep -v "^$peer	" "$WG_STATE.psk" > "$WG_STATE.tmp" || true
-		printf '%s	%s
-' "$peer" "${v:-(none)}" >> "$WG_STATE.tmp"
-		mv "$WG_STATE.tmp" "$WG_STATE.psk"
-		shift ;;
-	private-key)
-		cp "$2" "$WG_STATE.private"
-		shift ;;
-	esac
-	shift
+    case "$1" in
+    peer)
+        peer=$2
+        shift
+        grep -q "^$peer$tab" "$WG_STATE.psk" || printf '%s\t(none)\n' "$peer" >> "$WG_STATE.psk" ;;
+    remove)
+        grep -v "^$peer$tab" "$WG_STATE.psk" > "$WG_STATE.tmp" || true
+        mv "$WG_STATE.tmp" "$WG_STATE.psk" ;;
+    preshared-key)
+        v=$(cat "$2")
+        grep -v "^$peer$tab" "$WG_STATE.psk" > "$WG_STATE.tmp" || true
+        printf '%s\t%s\n' "$peer" "${v:-(none)}" >> "$WG_STATE.tmp"
+        mv "$WG_STATE.tmp" "$WG_STATE.psk"
+        shift ;;
+    private-key)
+        cp "$2" "$WG_STATE.private"
+        shift ;;
+    esac
+    shift
 done
 """
 UCI = """#!/bin/sh

@@ -53,6 +53,7 @@ attributes:
     description: Runs no batch and no operation; only compares the preshared keys and reports a mismatch as changed.
   diff_mode:
     support: none
+    description: The role prints the UCI changes (keys redacted) in a separate task; this action shows no diff.
   idempotent:
     support: full
     description: With empty O(batch) and O(ops) and matching preshared keys, nothing is changed.

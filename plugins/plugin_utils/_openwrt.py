@@ -520,7 +520,7 @@ def _own_switch(plan, host, interfaces, switch_at, rotation, restart):
         if name in restart:
             continue  # netifd sets it up with the new key
         iface = plans[name]
-        peers = [p for p in _topology.interface_peers(iface)]
+        peers = _topology.interface_peers(iface)
         ops += ["kick %s %s" % (name, address) for address in _wg.kick_addresses(peers, iface["addresses"])]
     return ops
 

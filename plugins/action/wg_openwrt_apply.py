@@ -28,7 +28,10 @@ ARGUMENT_SPEC = {
     "commit": {"type": "list", "elements": "str", "default": []},
     "plan": {"type": "raw"},
     "psk_master": {"type": "str", "no_log": True},
+    "collect": {"type": "str"},
 }
+# How long a collect waits for a scheduled switch to finish.
+COLLECT_TIMEOUT = 300
 
 
 class ActionModule(ActionBase):
@@ -39,6 +42,8 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         host = (task_vars or {}).get("inventory_hostname")
         check = bool(self._task.check_mode)
+        if args["collect"]:
+            return self._collect(result, host, args["collect"])
         psks = []
         if args["psk_master"]:
             if args["plan"] is None:
@@ -55,6 +60,8 @@ class ActionModule(ActionBase):
             return result
 
         source = self._find_needle("files", SCRIPT)
+        if any(op.startswith("wait ") for op in ops):
+            return self._schedule(result, source, batch, ops, args["commit"], psks)
         tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
         script = self._connection._shell.join_path(tmpdir, SCRIPT)
         stdin = self._connection._shell.join_path(tmpdir, "stdin")
@@ -68,13 +75,49 @@ class ActionModule(ActionBase):
         finally:
             self._remove_tmp_path(tmpdir)
 
+        return self._report(result, host, res)
+
+    def _schedule(self, result, source, batch, ops, commit, psks):
+        """A key rotation: every host must switch at the agreed moment, but the
+        play runs one task at a time and Linux hosts wait for it in a later
+        task (wg_interface). So the script is started in the background on the
+        router, waits for the moment there, and a later task collects it. Its
+        stdin (the PSKs) is opened and deleted before it starts."""
+        tmpdir = self._make_tmp_path()
+        # Ours until the collect task removes it, not Ansible's to clean up now.
+        self._connection._shell.tmpdir = None
+        join = self._connection._shell.join_path
+        script, stdin = join(tmpdir, SCRIPT), join(tmpdir, "stdin")
+        self._transfer_file(source, script)
+        self._transfer_data(stdin, "".join(line + "\n" for line in psks))
+        argv = ["/bin/sh", script, "\n".join(batch), "\n".join(ops), " ".join(commit), "0"]
+        q = shlex.quote
+        cmd = ("cd / && exec 3<%s && rm -f %s && (%s <&3 >%s 2>&1; echo $? >%s) >/dev/null 2>&1 3<&3 &"
+               % (q(stdin), q(stdin), " ".join(q(a) for a in argv), q(join(tmpdir, "out")), q(join(tmpdir, "rc"))))
+        res = self._low_level_execute_command(cmd)
+        if res.get("rc") != 0:
+            self._remove_tmp_path(tmpdir)
+            return self._report(result, None, res)
+        result.update(changed=True, scheduled=tmpdir, stdout="", stdout_lines=[])
+        return result
+
+    def _collect(self, result, host, directory):
+        """Wait for a scheduled run to finish, report it and remove its directory."""
+        q = shlex.quote(directory)
+        cmd = ("i=0; while [ ! -s %s/rc ] && [ $i -lt %d ]; do sleep 1; i=$((i + 1)); done; "
+               "cat %s/out 2>/dev/null; rc=$(cat %s/rc 2>/dev/null || echo 124); rm -rf %s; exit $rc"
+               % (q, COLLECT_TIMEOUT, q, q, q))
+        return self._report(result, host, self._low_level_execute_command(cmd))
+
+    def _report(self, result, host, res):
         stdout = to_text(res.get("stdout", ""))
         stderr = to_text(res.get("stderr", ""))
         lines = stdout.splitlines()
         result.update(stdout=stdout, stdout_lines=lines, stderr=stderr, rc=res.get("rc"),
                       changed="changed=1" in lines)
         if res.get("rc") != 0:
-            errors = [line[len("error="):] for line in stderr.splitlines() if line.startswith("error=")]
+            errors = [line[len("error="):] for line in (stderr + "\n" + stdout).splitlines()
+                      if line.startswith("error=")]
             detail = "; ".join(errors) or stderr.strip() or "openwrt_apply.sh failed (rc %s)" % res.get("rc")
             result.update(failed=True, msg="host %s: %s" % (host, detail))
         return result

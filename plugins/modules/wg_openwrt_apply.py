@@ -22,6 +22,9 @@ description:
     router and sets the ones that differ through stdin (C(uci batch), C(wg set ... preshared-key /dev/stdin)).
     No preshared key is ever on a command line or in the result. Use the task with C(no_log=true) anyway.
   - This is an action plugin, so it needs no Python on the router.
+  - When O(ops) wait for the agreed moment of a key rotation, the script is started in the background on the router
+    and the result carries RV(scheduled); a later task with O(collect) reports it. The play can then run the Linux
+    hosts' switch (M(wgnet.wireguard.wg_interface) with C(switch_at)) while the router waits for the same moment.
 author:
   - wgnet.wireguard contributors (@wgnet)
 options:
@@ -46,6 +49,11 @@ options:
     type: raw
   psk_master:
     description: The preshared key master secret (C(wireguard_psk_master)). Without it no preshared key is handled.
+    type: str
+  collect:
+    description:
+      - The RV(scheduled) directory of an earlier call. Waits (up to 300 s) until that run finished, reports it like
+        a run in the foreground and removes the directory. The other options are ignored then.
     type: str
 attributes:
   check_mode:
@@ -76,6 +84,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+scheduled:
+  description: The router's directory of a run started in the background (see O(collect)).
+  returned: when O(ops) wait for a rotation's agreed moment
+  type: str
 stdout_lines:
   description: What the script did, one C(done=<operation>) line each, and C(changed=0|1). Never a key.
   returned: when the script ran

@@ -81,3 +81,20 @@ def test_psk_master_needs_the_plan():
     from ansible.errors import AnsibleActionFail
     with pytest.raises(AnsibleActionFail, match="psk_master needs plan"):
         run({"psk_master": MASTER})
+
+
+def test_a_rotation_is_scheduled_in_the_background_and_collected():
+    args = {"batch": [], "ops": ["wait 1700000000.300", "rekey wg0", "key wg0 r1"], "commit": [],
+            "plan": the_plan(), "psk_master": MASTER}
+    with mock.patch.object(wg_openwrt_apply.ActionModule, "_make_tmp_path", return_value="/tmp/.ansible-tmp-y"):
+        result, calls = run(args)
+    assert result["scheduled"] == "/tmp/.ansible-tmp-y" and result["changed"]
+    # The PSK file is opened as fd 3 and deleted before the script starts in the background.
+    assert calls["cmd"].startswith("cd / && exec 3</tmp/.ansible-tmp-y/stdin && rm -f /tmp/.ansible-tmp-y/stdin && "
+                                   "(/bin/sh /tmp/.ansible-tmp-y/openwrt_apply.sh")
+    assert calls["cmd"].endswith(" &")
+    psk = _openwrt.psk_entries(the_plan(), "router", MASTER)[0].split()[3]
+    assert psk in calls["stdin"] and psk not in calls["cmd"]
+
+    result, calls = run({"collect": "/tmp/.ansible-tmp-y"}, stdout="done=key wg0\nchanged=1\n")
+    assert "rm -rf /tmp/.ansible-tmp-y" in calls["cmd"] and result["changed"]

@@ -61,7 +61,7 @@ class ActionModule(ActionBase):
 
         source = self._find_needle("files", SCRIPT)
         if any(op.startswith("wait ") for op in ops):
-            return self._schedule(result, source, batch, ops, args["commit"], psks)
+            return self._schedule(result, host, source, batch, ops, args["commit"], psks)
         tmpdir = self._connection._shell.tmpdir or self._make_tmp_path()
         script = self._connection._shell.join_path(tmpdir, SCRIPT)
         stdin = self._connection._shell.join_path(tmpdir, "stdin")
@@ -77,7 +77,7 @@ class ActionModule(ActionBase):
 
         return self._report(result, host, res)
 
-    def _schedule(self, result, source, batch, ops, commit, psks):
+    def _schedule(self, result, host, source, batch, ops, commit, psks):
         """A key rotation: every host must switch at the agreed moment, but the
         play runs one task at a time and Linux hosts wait for it in a later
         task (wg_interface). So the script is started in the background on the
@@ -92,12 +92,13 @@ class ActionModule(ActionBase):
         self._transfer_data(stdin, "".join(line + "\n" for line in psks))
         argv = ["/bin/sh", script, "\n".join(batch), "\n".join(ops), " ".join(commit), "0"]
         q = shlex.quote
-        cmd = ("cd / && exec 3<%s && rm -f %s && (%s <&3 >%s 2>&1; echo $? >%s) >/dev/null 2>&1 3<&3 &"
+        # Not ending in "&": Ansible may append "&& sleep 0" to the command.
+        cmd = ("cd / && exec 3<%s && rm -f %s && (%s <&3 >%s 2>&1; echo $? >%s) >/dev/null 2>&1 3<&3 & true"
                % (q(stdin), q(stdin), " ".join(q(a) for a in argv), q(join(tmpdir, "out")), q(join(tmpdir, "rc"))))
         res = self._low_level_execute_command(cmd)
         if res.get("rc") != 0:
             self._remove_tmp_path(tmpdir)
-            return self._report(result, None, res)
+            return self._report(result, host, res)
         result.update(changed=True, scheduled=tmpdir, stdout="", stdout_lines=[])
         return result
 

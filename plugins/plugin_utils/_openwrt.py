@@ -48,6 +48,10 @@ SECRET_OPTIONS = ("private_key", "preshared_key")
 # A rotated host switches its own key this long after its peers swapped theirs
 # (the same spacing the role gives wg_interface on Linux hosts).
 OWN_SWITCH_DELAY = 0.3
+# A rotated router drops its sessions (and peer endpoints) this long before
+# the moment: its packets then wait for the new key's handshake instead of
+# reaching peers that dropped its old key, even when its wait runs late.
+REKEY_LEAD = 0.5
 _SAFE_VALUE = re.compile(r"^[^'\n\\]*$")
 
 
@@ -509,9 +513,9 @@ def _own_switch(plan, host, interfaces, switch_at, rotation, restart):
     if not re.match(r"^[A-Za-z0-9_.:+-]{1,64}$", rotation):
         raise OpenWrtError("host %s: wireguard_rotation_id %r: on OpenWrt it must be 1-64 letters, digits and "
                            "_.:+- (it is kept in UCI)" % (host, rotation))
-    # At the moment the peers forget the old key: the router drops its sessions
-    # then, so its packets wait for the new handshake instead of being lost.
-    ops = ["wait %.3f" % switch_at]
+    # Just before the peers forget the old key the router drops its sessions,
+    # so its packets wait for the new handshake instead of being lost.
+    ops = ["wait %.3f" % (switch_at - REKEY_LEAD)]
     ops += ["rekey %s" % name for name in interfaces if name not in restart]
     ops.append("wait %.3f" % (switch_at + OWN_SWITCH_DELAY))
     plans = dict((i["interface"], i) for i in _topology.host_interfaces(_topology.load_plan(plan), host))

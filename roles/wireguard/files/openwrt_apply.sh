@@ -231,12 +231,16 @@ while read -r op a b c d e f; do
 		echo "done=wait $a"
 		;;
 	rekey)
+		# Without their endpoints until `key`: the router cannot start a
+		# handshake with its old key, which the peers no longer know.
+		mkdir -p "$keydir"
+		: >"$keydir/$a.endpoints"
 		wg show "$a" dump | {
 			read -r _own || true
 			while read -r k p ep allowed _hs _rx _tx ka; do
 				[ "$allowed" = "(none)" ] && allowed=""
 				set -- "$a" peer "$k" remove peer "$k" allowed-ips "$allowed"
-				[ "$ep" = "(none)" ] || set -- "$@" endpoint "$ep"
+				[ "$ep" = "(none)" ] || echo "$k $ep" >>"$keydir/$a.endpoints"
 				[ "$ka" = off ] || set -- "$@" persistent-keepalive "$ka"
 				if [ "$p" = "(none)" ]; then
 					wg set "$@"
@@ -254,7 +258,14 @@ while read -r op a b c d e f; do
 		sync_psks "$a"
 		if ip link show dev "$a" >/dev/null 2>&1; then
 			wg set "$a" private-key "$pending"
+			# The endpoints rekey took away (a peer may have roamed since UCI).
+			if [ -f "$keydir/$a.endpoints" ]; then
+				while read -r k ep; do
+					wg set "$a" peer "$k" endpoint "$ep"
+				done <"$keydir/$a.endpoints"
+			fi
 		fi
+		rm -f "$keydir/$a.endpoints"
 		{
 			sed "s/^/set network.$a.private_key='/; s/\$/'/" "$pending"
 			echo "set network.$a.wgnet_rotation='$b'"

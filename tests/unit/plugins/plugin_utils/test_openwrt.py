@@ -426,7 +426,7 @@ def test_rotation_of_the_router_switches_its_own_key_after_its_peers():
     result = _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages), switch_at="1700000000.5",
                                 rotation="2026-12-02")
     assert result["changed"] and result["batch"] == []
-    assert result["ops"] == ["wait 1700000000.500", "rekey wg0", "wait 1700000000.800", "key wg0 2026-12-02",
+    assert result["ops"] == ["wait 1700000000.000", "rekey wg0", "wait 1700000000.800", "key wg0 2026-12-02",
                              "kick wg0 10.9.0.1"]
     assert not _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages), switch_at="",
                                   rotation="")["changed"]

@@ -57,6 +57,8 @@ HOOKS_DIR = os.path.join(LAB_DIR, "hooks.d")
 IMAGE_SH = os.path.join(LAB_DIR, "image.sh")
 DEFAULT_IMAGE = "localhost/wgnet-debian:bookworm"
 OWRT_EMU_IMAGE = "localhost/wgnet-openwrt-emu:23.05"
+# The emulation in its two package-manager flavours: 23.05 (opkg), 25.12 (apk).
+OWRT_EMU_IMAGES = (OWRT_EMU_IMAGE, "localhost/wgnet-openwrt-emu:25.12")
 OWRT_EMU_SH = os.path.join(REPO_DIR, "tests", "openwrt", "image.sh")
 LABEL_TOPO = "org.wgnet.lab.topology"
 LABEL_HOST = "org.wgnet.lab.host"
@@ -237,20 +239,20 @@ def ensure_images(topo, build):
     ids = {}
     images = [topo["image"]] + [h["image"] for h in topo["hosts"].values()]
     for image in dict.fromkeys(images):
-        if image == OWRT_EMU_IMAGE:
-            ids[image] = ensure_owrt_emu_image(topo["image"], build)
+        if image in OWRT_EMU_IMAGES:
+            ids[image] = ensure_owrt_emu_image(topo["image"], build, image)
         else:
             # lab/image.sh builds the topology's base image; others must exist
             ids[image] = ensure_image(image, build and image == topo["image"])
     return ids
 
 
-def ensure_owrt_emu_image(base, build):
-    image = OWRT_EMU_IMAGE
+def ensure_owrt_emu_image(base, build, image=OWRT_EMU_IMAGE):
     if build:
         ensure_image(base, build)
         t0 = time.monotonic()
-        res = subprocess.run(["bash", OWRT_EMU_SH], env=dict(ENV, LAB_BASE_IMAGE=base), cwd=REPO_DIR,
+        res = subprocess.run(["bash", OWRT_EMU_SH], env=dict(ENV, LAB_BASE_IMAGE=base, OWRT_EMU_IMAGE=image),
+                             cwd=REPO_DIR,
                              check=False)
         if res.returncode != 0:
             raise LabError(f"image build failed ({res.returncode}): {OWRT_EMU_SH}")
@@ -377,7 +379,7 @@ def run_args(topo, name, spec):
     ]
     for net, ip in spec["networks"].items():
         args += ["--network", f"{cname(topo, net)}:ip={ip}"]
-    if spec["image"] == OWRT_EMU_IMAGE:
+    if spec["image"] in OWRT_EMU_IMAGES:
         # first network = wan, second = lan for the emulated router's first
         # boot (podman names the container's devices in its own order)
         for role, ip in zip(("WAN", "LAN"), spec["networks"].values()):
@@ -663,7 +665,7 @@ def cmd_up(topo, args):
         msg += f"; /proc/sys/net rw: {sysctl}{route}"
         if ok and spec["nat"]:
             msg += f"; {spec['nat']} NAT out of {setup_nat(full, spec)}"
-        if ok and pubkey and spec["image"] != OWRT_EMU_IMAGE:
+        if ok and pubkey and spec["image"] not in OWRT_EMU_IMAGES:
             known.append(authorize_ssh(full, spec, pubkey))
         return ok, msg
 
@@ -676,7 +678,7 @@ def cmd_up(topo, args):
         problems += not ok
     if known:
         update_known_hosts(known)
-        ssh_hosts = [n for n in names if topo["hosts"][n]["image"] != OWRT_EMU_IMAGE and finished[n][0]]
+        ssh_hosts = [n for n in names if topo["hosts"][n]["image"] not in OWRT_EMU_IMAGES and finished[n][0]]
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(16, len(ssh_hosts))) as pool:
             checks = dict(zip(ssh_hosts, pool.map(lambda n: check_ssh(topo["hosts"][n], 30), ssh_hosts)))
         bad = {n: err for n, (ok, err) in checks.items() if not ok}
@@ -767,10 +769,10 @@ def connection_vars(connection):
 
 
 def host_vars(topo, name, spec, connection):
-    ssh = connection == "ssh" and spec["image"] != OWRT_EMU_IMAGE
+    ssh = connection == "ssh" and spec["image"] not in OWRT_EMU_IMAGES
     hv = {"ansible_host": management_address(spec) if ssh else cname(topo, name),
           "lab_container": cname(topo, name)}
-    if spec["image"] == OWRT_EMU_IMAGE:
+    if spec["image"] in OWRT_EMU_IMAGES:
         hv.update(connection_vars("podman"))  # no sshd in the emulation
     else:
         hv["ansible_python_interpreter"] = "/usr/bin/python3"

@@ -11,9 +11,9 @@ from ansible_collections.wgnet.wireguard.plugins.plugin_utils._filter_errors imp
 
 
 @filter_errors
-def wg_openwrt_reconcile(exported, plan, host, settings=None, absent=None):
+def wg_openwrt_reconcile(exported, plan, host, settings=None, absent=None, switch_at=None, rotation=None):
     """The UCI batch and live operations for one OpenWrt host; see wg_openwrt_reconcile.yml."""
-    return _openwrt.reconcile(plan, host, exported, settings, absent)
+    return _openwrt.reconcile(plan, host, exported, settings, absent, switch_at=switch_at, rotation=rotation)
 
 
 @filter_errors

@@ -17,6 +17,16 @@ Ownership: the collection owns
 - peer sections of type wireguard_<if> whose name starts with ``wgnet_``;
 - firewall sections named wgnet_{zone,lan2wg,wg2lan,wg2wan,port}_<if>.
 Anything else, including peers added in LuCI (anonymous sections), is left alone.
+
+Preshared keys never pass through here as values: a peer section that wants
+one is marked, its `preshared_key` option (redacted by the read script) is
+left out of every comparison, and the apply action hands the keys to the
+router's script on stdin, where they are compared and set.
+
+Rotation: a router's new key waits on the router until the agreed moment;
+the live operations then start with `wait <epoch>`, a peer whose key was
+replaced is swapped in one `wg set`, and a rotated router switches its own
+key (`key`) 0.3 s later and calls each peer (`kick`).
 """
 
 from __future__ import annotations
@@ -35,6 +45,13 @@ FIREWALL_KINDS = ("zone", "lan2wg", "wg2lan", "wg2wan", "port")
 INTERFACE_OPTIONS = ("proto", "addresses", "listen_port", "mtu")
 REDACTED = "REDACTED"
 SECRET_OPTIONS = ("private_key", "preshared_key")
+# A rotated host switches its own key this long after its peers swapped theirs
+# (the same spacing the role gives wg_interface on Linux hosts).
+OWN_SWITCH_DELAY = 0.3
+# A rotated router drops its sessions (and peer endpoints) this long before
+# the moment: its packets then wait for the new key's handshake instead of
+# reaching peers that dropped its old key, even when its wait runs late.
+REKEY_LEAD = 0.5
 _SAFE_VALUE = re.compile(r"^[^'\n\\]*$")
 
 
@@ -170,7 +187,7 @@ def wanted_sections(plan, host, settings=None):
     zone_input = settings.get("zone_input") or "ACCEPT"
     masquerade = bool(settings.get("masquerade"))
     mtu = int(settings.get("mtu") or 0)
-    interfaces, network, firewall = [], [], []
+    interfaces, network, firewall, psk_sections = [], [], [], []
     for iface in _topology.host_interfaces(plan, host):
         name = iface["interface"]
         if not UCI_NAME.match(name):
@@ -190,10 +207,8 @@ def wanted_sections(plan, host, settings=None):
         for peer in peers:
             _check_value(host, "peer name", peer["name"])
             if peer.get("preshared_key_path") or peer.get("preshared_key"):
-                raise OpenWrtError(
-                    "host %s: network %s uses preshared keys (wireguard_preshared_keys), which this collection "
-                    "does not write to OpenWrt yet; turn them off for this network or leave the router out of it"
-                    % (host, name))
+                # Set by the apply script from stdin, never part of the batch.
+                psk_sections.append(names[peer["name"]])
             opts = {"description": peer["name"], "public_key": peer["public_key"],
                     "allowed_ips": list(peer["allowed_ips"]), "route_allowed_ips": "1"}
             if peer.get("endpoint"):
@@ -230,7 +245,36 @@ def wanted_sections(plan, host, settings=None):
             for key, value in section["options"].items():
                 _check_value(host, "%s.%s" % (section["name"], key), value)
     return {"interfaces": interfaces, "network": network, "firewall": firewall,
-            "lan_zone": lan_zone, "wan_zone": wan_zone}
+            "lan_zone": lan_zone, "wan_zone": wan_zone, "psk_sections": psk_sections}
+
+
+def psk_entries(plan, host, master, missing_ok=False):
+    """The preshared keys of one router's peers: a list of "<interface>
+    <peer section> <peer public key> <psk>" lines, the apply script's stdin.
+    missing_ok: skip an interface whose own key is not known yet (check mode
+    on a new router) instead of failing.
+    SECRET: only the no_log apply action may hold the result."""
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+
+    plan = _topology.load_plan(plan)
+    lines = []
+    for iface in _topology.host_interfaces(plan, host):
+        name = iface["interface"]
+        own = plan["networks"][name]["members"][host]["public_key"]
+        peers = _topology.interface_peers(iface)
+        names = peer_section_names(name, [p["name"] for p in peers])
+        for peer in peers:
+            if not (peer.get("preshared_key_path") or peer.get("preshared_key")):
+                continue
+            if not own:
+                if missing_ok:
+                    break
+                raise OpenWrtError("host %s: its public key on %s is not known yet, so its preshared keys cannot be "
+                                   "derived; run the play without check mode first" % (host, name))
+            lines.append("%s %s %s %s" % (name, names[peer["name"]], peer["public_key"],
+                                          _psk.derive_psk(master, name, own, peer["public_key"])))
+    return lines
 
 
 # ---------------------------------------------------------------- comparison
@@ -284,11 +328,15 @@ def _strip(section, managed=None):
     return {"name": section["name"], "type": section["type"], "options": redact(opts)}
 
 
-def reconcile(plan, host, exported, settings=None, absent=None):
+def reconcile(plan, host, exported, settings=None, absent=None, switch_at=None, rotation=None):
     """Compare the wanted sections with the router's `uci export` output.
 
     absent: a list of interfaces to remove instead (plan unused): every owned
     section of theirs is deleted, network.<if> with its private key included.
+    switch_at: the agreed moment (epoch seconds) of a key rotation: live peer
+    changes wait for it. rotation: the rotation id when this router's own key
+    was replaced (its new key waits on the router): it switches at
+    switch_at + 0.3 s.
 
     Returns {"changed", "batch" (list of uci batch lines), "commit" (packages),
     "ops" (list of live operation lines for the apply script), "before",
@@ -298,11 +346,16 @@ def reconcile(plan, host, exported, settings=None, absent=None):
         for name in absent:
             if not UCI_NAME.match(str(name)):
                 raise OpenWrtError("host %s: %r is not an OpenWrt interface name" % (host, name))
-        wanted = {"interfaces": list(absent), "network": [], "firewall": [], "lan_zone": None, "wan_zone": None}
+        wanted = {"interfaces": list(absent), "network": [], "firewall": [], "lan_zone": None, "wan_zone": None,
+                  "psk_sections": []}
     else:
         wanted = wanted_sections(plan, host, settings)
     interfaces = wanted["interfaces"]
     current = parse_export(exported) if isinstance(exported, str) else exported
+    # The preshared key of a peer that wants one is the apply script's business.
+    for section in current.get("network", []):
+        if section["name"] in wanted["psk_sections"] and "preshared_key" in section["options"]:
+            section["options"] = dict((k, v) for k, v in section["options"].items() if k != "preshared_key")
     for package in ("network", "firewall"):
         if package not in current:
             raise OpenWrtError("host %s: the router reported no /etc/config/%s; is it OpenWrt with fw4?"
@@ -352,10 +405,14 @@ def reconcile(plan, host, exported, settings=None, absent=None):
         ops = ["reload"] if "network" in changed_packages else []
     else:
         ops = _live_ops(wanted, current, interfaces, restart) if batch else []
+        if ops and switch_at not in (None, ""):
+            ops.insert(0, "wait %.3f" % float(switch_at))
+        if rotation not in (None, "") and switch_at not in (None, ""):
+            ops += _own_switch(plan, host, interfaces, float(switch_at), str(rotation), restart)
     if "firewall" in changed_packages:
         ops.append("firewall")
     return {
-        "changed": bool(batch),
+        "changed": bool(batch or ops),
         "batch": batch,
         "commit": changed_packages,
         "ops": ops,
@@ -413,9 +470,17 @@ def _live_ops(wanted, current, interfaces, restart):
             continue
         old_keys = set(s["options"].get("public_key") for s in old_peers)
         new_keys = set(s["options"]["public_key"] for s in new_peers)
-        for key in sorted(k for k in old_keys - new_keys if k):
-            ops.append("unpeer %s %s" % (name, key))
         old_by_name = dict((s["name"], s) for s in old_peers)
+        # A peer whose key was replaced (same section, new key) is swapped in
+        # one `wg set`, keeping the endpoint the old entry had roamed to.
+        swapped = {}
+        for s in new_peers:
+            old = old_by_name.get(s["name"])
+            old_key = old["options"].get("public_key") if old else None
+            if old_key and old_key != s["options"]["public_key"] and old_key not in new_keys:
+                swapped[s["name"]] = old_key
+        for key in sorted(k for k in old_keys - new_keys - set(swapped.values()) if k):
+            ops.append("unpeer %s %s" % (name, key))
         for s in new_peers:
             o = s["options"]
             if _strip(old_by_name.get(s["name"], {"name": "", "type": "", "options": {}}))["options"] == \
@@ -424,13 +489,43 @@ def _live_ops(wanted, current, interfaces, restart):
             endpoint = _wg.join_endpoint(o["endpoint_host"], int(o["endpoint_port"])) \
                 if o.get("endpoint_host") else "-"
             allowed = ",".join(o["allowed_ips"]) or "-"
-            ops.append("peer %s %s %s %s %s" % (name, o["public_key"], allowed, endpoint,
-                                                o.get("persistent_keepalive", "0")))
+            line = "peer %s %s %s %s %s" % (name, o["public_key"], allowed, endpoint,
+                                            o.get("persistent_keepalive", "0"))
+            if s["name"] in swapped:
+                line += " " + swapped[s["name"]]
+            ops.append(line)
         addresses = next(s["options"]["addresses"] for s in wanted["network"] if s["name"] == name)
         old_routes = set(_routes(addresses, old_peers))
         new_routes = _routes(addresses, new_peers)
         ops += ["unroute %s %s" % (name, r) for r in sorted(old_routes - set(new_routes))]
         ops += ["route %s %s" % (name, r) for r in new_routes if r not in old_routes]
+    return ops
+
+
+def _own_switch(plan, host, interfaces, switch_at, rotation, restart):
+    """The rotated router's own switch: at the moment its peers swap its key,
+    drop its sessions (`rekey`); 0.3 s later set the new private key live and
+    in UCI (`key`), then ping through each tunnel (`kick`) so each session
+    restarts with one handshake."""
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
+
+    _check_value(host, "wireguard_rotation_id", rotation)
+    if not re.match(r"^[A-Za-z0-9_.:+-]{1,64}$", rotation):
+        raise OpenWrtError("host %s: wireguard_rotation_id %r: on OpenWrt it must be 1-64 letters, digits and "
+                           "_.:+- (it is kept in UCI)" % (host, rotation))
+    # Just before the peers forget the old key the router drops its sessions,
+    # so its packets wait for the new handshake instead of being lost.
+    ops = ["wait %.3f" % (switch_at - REKEY_LEAD)]
+    ops += ["rekey %s" % name for name in interfaces if name not in restart]
+    ops.append("wait %.3f" % (switch_at + OWN_SWITCH_DELAY))
+    plans = dict((i["interface"], i) for i in _topology.host_interfaces(_topology.load_plan(plan), host))
+    for name in interfaces:
+        ops.append("key %s %s" % (name, rotation))
+        if name in restart:
+            continue  # netifd sets it up with the new key
+        iface = plans[name]
+        peers = _topology.interface_peers(iface)
+        ops += ["kick %s %s" % (name, address) for address in _wg.kick_addresses(peers, iface["addresses"])]
     return ops
 
 
@@ -457,6 +552,11 @@ def key_results(registered):
         if key and not _wg.is_valid_key(key):
             raise OpenWrtError("interface %s: the router printed %r as its public key, which is not a WireGuard "
                                "key" % (item.get("item"), key))
-        results.append({"item": item.get("item"), "public_key": key, "changed": pairs.get("changed") == "1",
-                        "failed": bool(item.get("failed"))})
+        entry = {"item": item.get("item"), "public_key": key, "changed": pairs.get("changed") == "1",
+                 "failed": bool(item.get("failed"))}
+        if pairs.get("rotated") == "1":
+            # A valid key was replaced; the new one waits on the router for the agreed moment.
+            entry["rotated"] = True
+            entry["rotation_id"] = pairs.get("rotation_id") or None
+        results.append(entry)
     return {"results": results, "changed": any(r["changed"] for r in results)}

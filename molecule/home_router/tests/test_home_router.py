@@ -1,12 +1,17 @@
 """Verify of the home_router scenario: a cloud hub, an "OpenWrt" router (the
-emulation of tests/openwrt/, not real OpenWrt) with a LAN client, a laptop.
+emulation of tests/openwrt/, not real OpenWrt; 23.05 with opkg) with a LAN
+client, a second one on 25.12 with apk (router25), a laptop. Preshared keys
+are on for every pair.
 
-Runs after converge and idempotence. Traffic is the proof; the UCI files are
-read back to check what the collection wrote and what it left alone.
+Runs after converge and idempotence, in file order. Traffic is the proof; the
+UCI files are read back to check what the collection wrote and what it left
+alone. Then the router's key is rotated under a ping from its LAN (no packet
+may be lost), and the run ends with verify.yml and status.yml.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -28,25 +33,27 @@ import labkit  # noqa: E402
 
 INVENTORY = os.path.join(SCENARIO, "inventory", "hosts.yml")
 SITE = os.path.join(ROOT, "playbooks", "site.yml")
+PLAYBOOKS = os.path.join(ROOT, "playbooks")
 SCRIPTS_DIR = os.path.join(ROOT, "roles", "wireguard", "files")
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 INV = labkit.Inventory(INVENTORY)
 ROUTER = INV.container("router")
+ROUTER25 = INV.container("router25")
 
 
-def playbook(inventory, *args):
-    """Run site.yml; returns (rc, output, {host: changed})."""
+def playbook(inventory, *args, play=SITE):
+    """Run site.yml (or play); returns (rc, output, {host: changed})."""
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    r = subprocess.run(["ansible-playbook", "-i", inventory] + list(args) + [SITE],
+    r = subprocess.run(["ansible-playbook", "-i", inventory] + list(args) + [play],
                        capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     out = r.stdout + r.stderr
     return r.returncode, out, dict((m.group(1), int(m.group(2))) for m in RECAP.finditer(out))
 
 
-def uci_file(config):
-    """/etc/config/<config> of the router, parsed independently of the collection:
+def uci_file(config, router=ROUTER):
+    """/etc/config/<config> of a router, parsed independently of the collection:
     [(type, name or None, {option: value or [values]})]."""
-    text = labkit.podman(ROUTER, "cat", "/etc/config/%s" % config, check=True).stdout
+    text = labkit.podman(router, "cat", "/etc/config/%s" % config, check=True).stdout
     sections = []
     for line in text.splitlines():
         words = shlex.split(line)
@@ -76,6 +83,8 @@ PAIRS = [
     ("hub", "router"),         # the router's tunnel address answers
     ("laptop", "router"),
     ("router", "hub"),
+    ("router25", "hub"),       # the apk router
+    ("laptop", "router25"),
 ]
 
 
@@ -131,8 +140,12 @@ def test_uci_files_parse_back_to_the_expected_sections():
     assert len(key) == 44 and derived.stdout.strip() == public_key(ROUTER)
     stype, hub = network["wgnet_wg0_hub"]
     assert stype == "wireguard_wg0"
+    psk = hub.pop("preshared_key")
+    assert len(psk) == 44 and psk == live_psk(ROUTER, public_key(INV.container("hub")))
     assert hub == {"description": "hub", "public_key": public_key(INV.container("hub")),
-                   "allowed_ips": ["10.83.0.0/24"], "route_allowed_ips": "1", "endpoint_host": "172.31.27.10",
+                   # the tunnel range and router25's LAN, both behind the hub
+                   "allowed_ips": ["10.83.0.0/24", "172.28.43.0/24"], "route_allowed_ips": "1",
+                   "endpoint_host": "172.31.27.10",
                    "endpoint_port": "51820", "persistent_keepalive": "25"}
     peers = [n for n, (t, _o) in network.items() if t == "wireguard_wg0"]
     assert peers == ["wgnet_wg0_hub"]
@@ -158,6 +171,35 @@ def test_uci_files_parse_back_to_the_expected_sections():
     assert any(t == "forwarding" and o == {"src": "lan", "dest": "wan"} for t, _n, o in ours)
     assert sum(1 for line in fresh if line.startswith("config ")) == len(ours), \
         "the collection added or removed sections it does not own"
+
+
+def live_psk(container, peer):
+    """The live PSK of one peer on a host (test-side read; never printed)."""
+    out = labkit.podman(container, "wg", "show", "wg0", "preshared-keys", check=True).stdout
+    return dict(line.split("\t") for line in out.splitlines()).get(peer)
+
+
+def test_preshared_keys_on_both_ends_of_every_router_pair():
+    """Each router holds, live and in UCI, the same PSK as the hub holds for
+    it, and it is a real one: the tunnels above only work because both match."""
+    hub = INV.container("hub")
+    hub_key = public_key(hub)
+    for router in (ROUTER, ROUTER25):
+        mine = live_psk(router, hub_key)
+        assert mine and mine != "(none)", "%s has no PSK for the hub" % router
+        assert mine == live_psk(hub, public_key(router)), "%s and the hub hold different PSKs" % router
+        assert named(uci_file("network", router))["wgnet_wg0_hub"][1]["preshared_key"] == mine
+
+
+def test_router25_runs_2512_with_apk():
+    release = labkit.podman(ROUTER25, "cat", "/etc/openwrt_release", check=True).stdout
+    assert "DISTRIB_RELEASE='25.12" in release
+    assert labkit.podman(ROUTER25, "sh", "-c", "command -v opkg").returncode != 0
+    r = labkit.podman(ROUTER25, "apk", "info", "-e", "wireguard-tools", "kmod-wireguard", "luci-proto-wireguard")
+    assert r.returncode == 0 and r.stdout.split() == ["wireguard-tools", "kmod-wireguard", "luci-proto-wireguard"]
+    network = named(uci_file("network", ROUTER25))
+    assert network["wg0"][1]["addresses"] == ["10.83.0.13/24"]
+    assert [n for n, (t, _o) in network.items() if t == "wireguard_wg0"] == ["wgnet_wg0_hub"]
 
 
 def test_shell_scripts_pass_busybox_ash_and_shellcheck():
@@ -201,6 +243,8 @@ def test_check_mode_on_a_converged_router_changes_nothing():
     assert before == after
     key = labkit.podman(ROUTER, "uci", "get", "network.wg0.private_key", check=True).stdout.strip()
     assert key not in out, "the router's private key is in the -vvv output"
+    psk = live_psk(ROUTER, public_key(INV.container("hub")))
+    assert psk not in out, "the router's preshared key is in the -vvv --diff output"
 
 
 def _variant(tmp, edit):
@@ -277,3 +321,88 @@ def test_peer_leaving_the_inventory_loses_its_section_live():
     # session times out.
     ok, waited = labkit.wait_ping(INV.container("laptop"), INV.address("lanclient"), timeout=40)
     assert ok, "laptop -> lanclient after restoring: no reply within %.0f s" % waited
+
+
+def test_rotate_router_under_ping_loses_nothing():
+    """rotate.yml on the router while the LAN client pings the hub through it
+    (0.1 s interval): the hub swaps the router's key at the agreed moment, the
+    router switches 0.3 s later with BusyBox tools only; no packet is lost, the
+    PSK follows the new key on both ends, wg0 is not recreated, and the same
+    rotation again changes nothing."""
+    hub = INV.container("hub")
+    before = public_key(ROUTER)
+    ifindex = labkit.podman(ROUTER, "cat", "/sys/class/net/wg0/ifindex").stdout.strip()
+    rotation = "hr-" + time.strftime("%Y%m%dT%H%M%S")
+    lanclient = INV.container("lanclient")
+    labkit.podman(lanclient, "sh", "-c", "ping -n -D -i 0.1 %s > /tmp/rotate.log 2>&1" % INV.address("hub"),
+                  detach=True)
+    time.sleep(2)
+    started = time.time()
+    # Every host must reach the switch before the agreed moment; a CI machine shared by other runs needs more
+    # than the default 10 s between the plan and the switch tasks.
+    rc, out, changed = playbook(INVENTORY, "-v", "-e", "wireguard_rotation_id=" + rotation,
+                                "-e", "wireguard_rotate_hosts=router", "-e", "wireguard_rotation_sync_seconds=40",
+                                play=os.path.join(PLAYBOOKS, "rotate.yml"))
+    with open(os.path.join(tempfile.gettempdir(), "wgnet-hr-rotate.log"), "w") as handle:
+        handle.write(out)
+    ended = time.time()
+    time.sleep(2)
+    labkit.podman(lanclient, "pkill", "-INT", "-x", "ping")
+    time.sleep(0.5)
+    assert rc == 0, out[-4000:]
+    after = public_key(ROUTER)
+    assert after != before
+    _own, hub_peers = labkit.wg_dump(hub)
+    assert after in hub_peers and before not in hub_peers
+    assert named(uci_file("network"))["wg0"][1]["wgnet_rotation"] == rotation
+    assert live_psk(ROUTER, public_key(hub)) == live_psk(hub, after) != "(none)"
+    assert labkit.podman(ROUTER, "cat", "/sys/class/net/wg0/ifindex").stdout.strip() == ifindex
+    assert labkit.podman(ROUTER, "sh", "-c", "ls /etc/wgnet 2>/dev/null").stdout.strip() == "", \
+        "the new key was left waiting"
+    log = labkit.podman(lanclient, "cat", "/tmp/rotate.log").stdout
+    replies = dict((int(m.group(2)), float(m.group(1)))
+                   for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+) ttl", log, re.M))
+    assert replies, log[-2000:]
+    last = max(replies)
+    lost = sorted(set(range(1, last + 1)) - set(replies))
+    assert replies[min(replies)] < started and replies[last] > ended, "the ping did not span the run"
+    times = [replies[k] for k in sorted(replies)]
+    gap = max(b - a for a, b in zip(times, times[1:]))
+    print("rotate router: %d pings, longest gap between replies %.2f s, lost %d" % (last, gap, len(lost)))
+    assert not lost, "lost %d of %d packets while rotating the router: %s" % (len(lost), last, lost[:20])
+    private = labkit.podman(ROUTER, "uci", "get", "network.wg0.private_key", check=True).stdout.strip()
+    assert private not in out
+
+    rc, out, changed = playbook(INVENTORY, "-e", "wireguard_rotation_id=" + rotation,
+                                "-e", "wireguard_rotate_hosts=router", play=os.path.join(PLAYBOOKS, "rotate.yml"))
+    assert rc == 0, out[-4000:]
+    assert not any(changed.values()), "the same rotation again changed: %s" % changed
+    assert public_key(ROUTER) == after
+
+
+def test_verify_and_status_include_the_routers(tmp_path):
+    """verify.yml pings every promised path from every member, the routers'
+    through raw and BusyBox sh; status.yml lists the routers' peers."""
+    report = str(tmp_path / "verify.json")
+    rc, out, changed = playbook(INVENTORY, "-e", "wireguard_verify_report=" + report,
+                                play=os.path.join(PLAYBOOKS, "verify.yml"))
+    assert rc == 0, out[-4000:]
+    assert not any(changed.values()), changed
+    with open(report) as handle:
+        data = json.load(handle)
+    assert data["ok"] and data["counts"]["unreachable"] == 0, data["failed"]
+    for router, lan in (("router", "172.18.43.1"), ("router25", "172.28.43.1")):
+        mine = [r for r in data["rows"] if r["from"] == router and r["expected"]]
+        assert mine and all(r["status"] == "reachable" for r in mine), mine
+        # The others reach the router's tunnel address and its address inside its LAN.
+        to = [r for r in data["rows"] if r["to"] == router and r["expected"]]
+        assert {"10.83.0.%s" % ("12" if router == "router" else "13"), lan} <= set(r["address"] for r in to), to
+        assert all(r["status"] == "reachable" for r in to), to
+    rc, out, changed = playbook(INVENTORY, play=os.path.join(PLAYBOOKS, "status.yml"))
+    assert rc == 0, out[-4000:]
+    assert not any(changed.values()), changed
+    table = out[out.index("Print the peers of every host"):]
+    for host in ("router", "router25"):
+        assert re.search(r"^\W*%s\s+wg0\s+hub\s" % host, table, re.M), table[-3000:]
+    psk = live_psk(ROUTER, public_key(INV.container("hub")))
+    assert psk not in out

@@ -1,21 +1,39 @@
 #!/bin/sh
-# wgnet.wireguard, run on OpenWrt by ansible.builtin.script (no Python there).
+# wgnet.wireguard, run on OpenWrt by the wg_openwrt_apply action (no Python there).
 # Apply what the controller decided: a `uci batch` (public values only), a
 # commit of the configs it touched, then live operations, one a line:
-#   ifup IF                          netifd re-reads the config and sets IF up
-#   peer IF KEY ALLOWED_CSV EP KA    wg set, as netifd would (EP "-": none)
-#   unpeer IF KEY                    remove a peer live
+#   ifup IF                            netifd re-reads the config and sets IF up
+#   peer IF KEY ALLOWED_CSV EP KA [OLD] wg set, as netifd would (EP "-": none);
+#                                      OLD: the key this one replaces, swapped in
+#                                      the same `wg set`, keeping its endpoint
+#   unpeer IF KEY                      remove a peer live
 #   route IF PREFIX / unroute IF PREFIX
-#   firewall                         fw4 reload
-#   reload                           netifd re-reads the config (removed interfaces go down)
-# Usage: openwrt_apply.sh BATCH OPS CONFIGS   (CONFIGS: space separated)
+#   wait EPOCH                         sleep until that moment (a key rotation)
+#   rekey IF                           drop every peer's session (re-add each peer as it is):
+#                                      from the agreed moment on, the peers no longer know
+#                                      this router's old key, so its packets wait for the
+#                                      new handshake instead of going out in a dead session
+#   key IF ROTATION_ID                 switch to the new key waiting in KEYDIR/IF.key
+#   kick IF ADDRESS                    one ping through IF: starts a handshake
+#   firewall                           fw4 reload
+#   reload                             netifd re-reads the config (removed interfaces go down)
+# Usage: openwrt_apply.sh BATCH OPS CONFIGS [CHECK]   (CONFIGS: space separated)
+# Stdin: preshared keys, "IF SECTION PUBLIC_KEY PSK" a line. They are compared
+# with UCI and the live interface here and set through stdin (`uci batch`,
+# `wg set ... preshared-key /dev/stdin`): never printed, never an argument.
+# CHECK=1: compare the preshared keys only, change nothing.
 set -eu
 export LANG=C
-# The unit tests point this at stubs; on a router it is always /etc/init.d.
+umask 077
+# The unit tests point these elsewhere; on a router they are always these.
 initd=${WGNET_OPENWRT_INITD:-/etc/init.d}
+keydir=${WGNET_OPENWRT_KEYDIR:-/etc/wgnet}
 batch=$1
 ops=$2
 configs=$3
+check=${4:-0}
+psks=$(cat)
+changed=0
 
 fail() {
 	echo "error=$*" >&2
@@ -31,22 +49,130 @@ wait_link() {
 	done
 }
 
+# The PSK of peer KEY on IF from stdin, or nothing.
+psk_for() {
+	printf '%s\n' "$psks" | while read -r i _s k v; do
+		if [ "$i" = "$1" ] && [ "$k" = "$2" ]; then printf '%s\n' "$v"; fi
+	done
+}
+
+# The live PSK of peer KEY on IF ("(none)" without one), or nothing.
+live_psk() {
+	wg show "$1" preshared-keys 2>/dev/null | while read -r k v; do
+		if [ "$k" = "$2" ]; then printf '%s\n' "$v"; fi
+	done
+}
+
+# Bring the live PSKs of IF (every interface when empty) in line with stdin.
+sync_psks() {
+	printf '%s\n' "$psks" | while read -r i s k v; do
+		[ -n "$v" ] || continue
+		if [ -n "$1" ] && [ "$i" != "$1" ]; then continue; fi
+		have=$(live_psk "$i" "$k")
+		if [ -n "$have" ] && [ "$have" != "$v" ]; then
+			printf '%s\n' "$v" | wg set "$i" peer "$k" preshared-key /dev/stdin
+			echo "done=psk $i $s"
+		fi
+	done
+}
+
+# Wall clock in centiseconds. BusyBox date may lack %N, so without it the
+# next whole second is caught and /proc/uptime (centiseconds) counts from it.
+clock_base=""
+now_cs() {
+	read -r up _ </proc/uptime
+	up_cs=$(( ${up%.*} * 100 + $(echo "${up#*.}" | sed 's/^0*//; s/^$/0/') ))
+	if [ -z "$clock_base" ]; then
+		ns=$(date +%N 2>/dev/null || true)
+		case $ns in
+		[0-9][0-9][0-9]*)
+			s=$(date +%s.%N)
+			sec=${s%.*}
+			frac=$(echo "${s#*.}" | cut -c1-2 | sed 's/^0//')
+			clock_base=$((sec * 100 + frac - up_cs))
+			;;
+		*)
+			s0=$(date +%s)
+			while [ "$(date +%s)" = "$s0" ]; do :; done
+			read -r up _ </proc/uptime
+			up_cs=$(( ${up%.*} * 100 + $(echo "${up#*.}" | sed 's/^0*//; s/^$/0/') ))
+			clock_base=$(((s0 + 1) * 100 - up_cs))
+			;;
+		esac
+	fi
+	echo $((clock_base + up_cs))
+}
+
+# Sleep until EPOCH (seconds, decimals allowed), at most 120 s.
+wait_until() {
+	frac=$(printf '%s00' "$(echo "$1" | sed -n 's/^[0-9]*\.//p')" | cut -c1-2 | sed 's/^0//')
+	target=$(( ${1%.*} * 100 + frac ))
+	now=$(now_cs)
+	[ $((target - now)) -le 12000 ] || target=$((now + 12000))
+	while [ "$now" -lt "$target" ]; do
+		left=$((target - now))
+		if [ "$left" -ge 100 ]; then
+			sleep 1
+		elif usleep 0 2>/dev/null; then
+			usleep $((left * 10000))
+		else
+			sleep "0.$(printf '%02d' "$left")" 2>/dev/null || :
+		fi
+		now=$(now_cs)
+	done
+}
+
 for config in $configs; do
 	if [ -n "$(uci -q changes "$config")" ]; then
 		fail "/etc/config/$config has uncommitted changes (uci changes $config); commit or revert them first"
 	fi
 done
 
-if [ -n "$batch" ]; then
-	printf '%s\n' "$batch" | uci batch
+# Preshared keys that differ from UCI join the batch (through stdin only).
+psk_batch=$(printf '%s\n' "$psks" | while read -r i s k v; do
+	[ -n "$v" ] || continue
+	if [ "$(uci -q get "network.$s.preshared_key" 2>/dev/null || true)" != "$v" ]; then
+		printf "set network.%s.preshared_key='%s'\n" "$s" "$v"
+	fi
+done)
+if [ "$check" = 1 ]; then
+	mismatch=$(printf '%s\n' "$psks" | while read -r i s k v; do
+		[ -n "$v" ] || continue
+		have=$(live_psk "$i" "$k")
+		if [ -n "$have" ] && [ "$have" != "$v" ]; then echo "$s"; fi
+	done)
+	if [ -n "$psk_batch$mismatch" ]; then
+		echo "psk=mismatch"
+		echo "changed=1"
+	else
+		echo "changed=0"
+	fi
+	exit 0
+fi
+if [ -n "$psk_batch" ]; then
+	case " $configs " in
+	*" network "*) ;;
+	*) configs="network $configs" ;;
+	esac
+	echo "done=psk uci"
+fi
+
+if [ -n "$batch$psk_batch" ]; then
+	{
+		[ -z "$batch" ] || printf '%s\n' "$batch"
+		[ -z "$psk_batch" ] || printf '%s\n' "$psk_batch"
+	} | uci batch
 	for config in $configs; do
 		uci commit "$config"
 	done
+	changed=1
 fi
 
-printf '%s\n' "$ops" | while read -r op a b c d e; do
+# The loop reads the operations from a here-document, not a pipe: it runs in
+# this shell, so `changed` and the key switch are seen after it.
+while read -r op a b c d e f; do
 	case $op in
-	"") ;;
+	"") continue ;;
 	ifup)
 		ifup "$a"
 		wait_link "$a"
@@ -57,12 +183,32 @@ printf '%s\n' "$ops" | while read -r op a b c d e; do
 			ifup "$a"
 			wait_link "$a"
 			echo "done=ifup $a"
+			changed=1
 			continue
 		fi
 		[ "$c" = - ] && c=""
-		set -- "$a" peer "$b" allowed-ips "$c" persistent-keepalive "$e"
+		set -- "$a"
+		if [ -n "$f" ]; then
+			# The endpoint the replaced entry had roamed to, when UCI gives none.
+			if [ "$d" = - ]; then
+				d=$(wg show "$a" endpoints | while read -r k v; do
+					if [ "$k" = "$f" ] && [ "$v" != "(none)" ]; then echo "$v"; fi
+				done)
+				[ -n "$d" ] || d=-
+			fi
+			set -- "$@" peer "$f" remove
+		fi
+		set -- "$@" peer "$b" allowed-ips "$c" persistent-keepalive "$e"
 		[ "$d" = - ] || set -- "$@" endpoint "$d"
-		wg set "$@"
+		psk=$(psk_for "$a" "$b")
+		if [ -n "$psk" ]; then
+			printf '%s\n' "$psk" | wg set "$@" preshared-key /dev/stdin
+		else
+			# No PSK wanted (any more): clear one the live peer still has.
+			have=$(live_psk "$a" "$b")
+			if [ -n "$have" ] && [ "$have" != "(none)" ]; then set -- "$@" preshared-key /dev/null; fi
+			wg set "$@"
+		fi
 		echo "done=peer $a $b"
 		;;
 	unpeer)
@@ -80,6 +226,58 @@ printf '%s\n' "$ops" | while read -r op a b c d e; do
 		ip route del "$b" dev "$a" 2>/dev/null || true
 		echo "done=unroute $a $b"
 		;;
+	wait)
+		wait_until "$a"
+		echo "done=wait $a"
+		;;
+	rekey)
+		# Without their endpoints until `key`: the router cannot start a
+		# handshake with its old key, which the peers no longer know.
+		mkdir -p "$keydir"
+		: >"$keydir/$a.endpoints"
+		wg show "$a" dump | {
+			read -r _own || true
+			while read -r k p ep allowed _hs _rx _tx ka; do
+				[ "$allowed" = "(none)" ] && allowed=""
+				set -- "$a" peer "$k" remove peer "$k" allowed-ips "$allowed"
+				[ "$ep" = "(none)" ] || echo "$k $ep" >>"$keydir/$a.endpoints"
+				[ "$ka" = off ] || set -- "$@" persistent-keepalive "$ka"
+				if [ "$p" = "(none)" ]; then
+					wg set "$@"
+				else
+					printf '%s\n' "$p" | wg set "$@" preshared-key /dev/stdin
+				fi
+			done
+		}
+		echo "done=rekey $a"
+		;;
+	key)
+		pending="$keydir/$a.key"
+		[ -s "$pending" ] || fail "no new key for $a waiting in $pending; run the rotation again"
+		# The PSKs with the peers depend on this key: set them first.
+		sync_psks "$a"
+		if ip link show dev "$a" >/dev/null 2>&1; then
+			wg set "$a" private-key "$pending"
+			# The endpoints rekey took away (a peer may have roamed since UCI).
+			if [ -f "$keydir/$a.endpoints" ]; then
+				while read -r k ep; do
+					wg set "$a" peer "$k" endpoint "$ep"
+				done <"$keydir/$a.endpoints"
+			fi
+		fi
+		rm -f "$keydir/$a.endpoints"
+		{
+			sed "s/^/set network.$a.private_key='/; s/\$/'/" "$pending"
+			echo "set network.$a.wgnet_rotation='$b'"
+		} | uci batch >/dev/null
+		uci commit network
+		rm -f "$pending"
+		echo "done=key $a"
+		;;
+	kick)
+		ping -c 1 -W 1 -I "$a" "$b" >/dev/null 2>&1 &
+		echo "done=kick $a $b"
+		;;
 	reload)
 		"$initd/network" reload
 		echo "done=network reload"
@@ -94,5 +292,18 @@ printf '%s\n' "$ops" | while read -r op a b c d e; do
 		;;
 	*) fail "unknown operation: $op" ;;
 	esac
-done
-echo "changed=1"
+	changed=1
+done <<EOF
+$ops
+EOF
+
+# The kicks' pings: done (or timed out) before the run ends.
+wait
+if [ -n "$psks" ]; then
+	synced=$(sync_psks "")
+	if [ -n "$synced" ]; then
+		echo "$synced"
+		changed=1
+	fi
+fi
+echo "changed=$changed"

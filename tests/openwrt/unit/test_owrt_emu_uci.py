@@ -185,7 +185,8 @@ def test_staged_changes_until_commit(box):
         "network.lan.ipaddr='it'\\''s'\n"
     )
     assert box.run("commit", "network") == (0, "", "")
-    assert not (box.save / "network").exists()
+    # Real uci truncates the delta file on commit and leaves it, empty.
+    assert (box.save / "network").read_text() == ""
     assert box.run("changes", "network") == (0, "", "")
     text = box.read("network")
     assert "config interface 'wan6'" not in text
@@ -298,7 +299,9 @@ def test_delete_list_item_by_index_and_error_kinds(box):
     box.put("network", sample_name="network-wireguard")
     assert box.run("delete", "network.wgpeer_hub.allowed_ips=1") == (0, "", "")
     assert box.run("get", "network.wgpeer_hub.allowed_ips")[1] == "10.20.0.0/24\n"
-    assert "-network.wgpeer_hub.allowed_ips='1'\n" in box.run("changes", "network")[1]
+    # Real uci prints the removal without the index; the delta file keeps it.
+    assert box.run("changes", "network")[1] == "-network.wgpeer_hub.allowed_ips\n"
+    assert (box.save / "network").read_text() == "-network.wgpeer_hub.allowed_ips='1'\n"
     assert box.run("add_list", "network.nosuch.x=1") == (1, "", "uci: Invalid argument\n")
     assert box.run("del_list", "network.wg0.nosuch=1") == (0, "", "")
     assert box.run("rename", "network.nosuch=other") == (1, "", "uci: Entry not found\n")
@@ -306,12 +309,27 @@ def test_delete_list_item_by_index_and_error_kinds(box):
     assert "\tlist allowed_ips '192.168.50.0/24'" not in box.read("network")
 
 
-def test_p_option_moves_the_delta_directory(box, tmp_path):
-    """Deviation: real uci -P also turns commit into a no-op."""
+def test_p_option_reads_both_delta_dirs_and_commit_writes_nothing(box, tmp_path):
+    """As real uci: -P adds a delta directory and makes it the default, and
+    commit with -P writes nothing (the changes stay staged)."""
     box.put("network", sample_name="network-23.05")
-    other = str(tmp_path / "other-delta")
-    assert box.run("-P", other, "set", "network.lan.ipaddr=10.0.0.1")[0] == 0
-    assert box.run("-P", other, "get", "network.lan.ipaddr")[1] == "10.0.0.1\n"
+    other = tmp_path / "other-delta"
+    assert box.run("set", "network.lan.netmask=255.255.0.0")[0] == 0
+    assert box.run("-P", str(other), "set", "network.lan.ipaddr=10.0.0.1")[0] == 0
+    assert box.run("-P", str(other), "get", "network.lan.ipaddr")[1] == "10.0.0.1\n"
+    assert box.run("-P", str(other), "get", "network.lan.netmask")[1] == "255.255.0.0\n"
     assert box.run("get", "network.lan.ipaddr")[1] == "192.168.1.1\n"
-    assert box.run("-P", other, "commit", "network") == (0, "", "")
+    before = box.read("network")
+    assert box.run("-P", str(other), "commit", "network") == (0, "", "")
+    assert box.read("network") == before
+    assert (other / "network").read_text() == "network.lan.ipaddr='10.0.0.1'\n"
+
+
+def test_t_option_moves_the_delta_directory_and_commits(box, tmp_path):
+    box.put("network", sample_name="network-23.05")
+    other = tmp_path / "t-delta"
+    assert box.run("-t", str(other), "set", "network.lan.ipaddr=10.0.0.1")[0] == 0
+    assert box.run("get", "network.lan.ipaddr")[1] == "192.168.1.1\n"
+    assert box.run("-t", str(other), "commit", "network") == (0, "", "")
     assert "\toption ipaddr '10.0.0.1'\n" in box.read("network")
+    assert (other / "network").read_text() == ""

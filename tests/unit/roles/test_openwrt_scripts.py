@@ -59,14 +59,53 @@ config interface 'wan'
 STUB = """#!/bin/sh
 echo "$(basename "$0") $*" >> "$STUB_LOG"
 """
-WG_STUB = """#!/bin/sh
+# A wg that logs what changes and keeps the peers' preshared keys and the
+# private key in files ($WG_STATE.*), so `wg show <if> preshared-keys` reads back
+# what `wg set` stored. Secrets reach it as files or stdin only, as on a router.
+WG_STUB = r"""#!/bin/sh
 case "$1" in
 genkey|pubkey) exec "$REAL_WG" "$@" ;;
+show)
+    case "$3" in
+    preshared-keys) cat "$WG_STATE.psk" 2>/dev/null ;;
+    endpoints) cat "$WG_STATE.ep" 2>/dev/null ;;
+    dump)
+        printf 'PRIVATE\tPUBLIC\t51820\toff\n'
+        [ -f "$WG_STATE.psk" ] && while IFS=$(printf '\t') read -r k p; do
+            printf '%s\t%s\t(none)\t10.9.0.0/24\t0\t0\t0\t25\n' "$k" "$p"
+        done < "$WG_STATE.psk" ;;
+    esac
+    exit 0 ;;
 esac
 echo "wg $*" >> "$STUB_LOG"
+[ "$1" = set ] || exit 0
+tab=$(printf '\t')
+touch "$WG_STATE.psk"
+peer=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+    peer)
+        peer=$2
+        shift
+        grep -q "^$peer$tab" "$WG_STATE.psk" || printf '%s\t(none)\n' "$peer" >> "$WG_STATE.psk" ;;
+    remove)
+        grep -v "^$peer$tab" "$WG_STATE.psk" > "$WG_STATE.tmp" || true
+        mv "$WG_STATE.tmp" "$WG_STATE.psk" ;;
+    preshared-key)
+        v=$(cat "$2")
+        grep -v "^$peer$tab" "$WG_STATE.psk" > "$WG_STATE.tmp" || true
+        printf '%s\t%s\n' "$peer" "${v:-(none)}" >> "$WG_STATE.tmp"
+        mv "$WG_STATE.tmp" "$WG_STATE.psk"
+        shift ;;
+    private-key)
+        cp "$2" "$WG_STATE.private"
+        shift ;;
+    esac
+    shift
+done
 """
 UCI = """#!/bin/sh
-exec "%s" "%s" -c "$UCI_CONF" -P "$UCI_SAVE" "$@"
+exec "%s" "%s" -c "$UCI_CONF" -t "$UCI_SAVE" "$@"
 """
 OPKG = """#!/bin/sh
 echo "opkg $*" >> "$STUB_LOG"
@@ -88,7 +127,7 @@ def router(tmp_path):
     (conf / "network").write_text(NETWORK)
     shutil.copy(os.path.join(EMU, "defaults", "firewall"), conf / "firewall")
     stubs = {"uci": UCI % (sys.executable, os.path.join(EMU, "uci.py")), "wg": WG_STUB, "opkg": OPKG}
-    for name in ("ip", "ifup", "fw4", "network"):
+    for name in ("ip", "ifup", "fw4", "network", "ping"):
         stubs[name] = STUB
     for name, text in stubs.items():
         (bindir / name).write_text(text)
@@ -96,16 +135,21 @@ def router(tmp_path):
     # OpenWrt's userland: BusyBox applets, then the stubs first.
     applets = tmp_path / "applets"
     applets.mkdir()
-    for applet in ("sed", "awk", "grep", "cut", "wc", "tr", "cat", "basename", "sleep", "printf", "echo"):
+    for applet in ("sed", "awk", "grep", "cut", "wc", "tr", "cat", "basename", "sleep", "printf", "echo", "date",
+                   "mkdir", "chmod", "mv", "rm", "touch", "cp", "usleep"):
         os.symlink(BUSYBOX, applets / applet)
     env = {"PATH": "%s:%s" % (bindir, applets), "UCI_CONF": str(conf), "UCI_SAVE": str(save),
            "STUB_LOG": str(tmp_path / "log"), "REAL_WG": WG, "LANG": "C",
-           "WGNET_OPENWRT_INITD": str(bindir)}
+           "WGNET_OPENWRT_INITD": str(bindir), "WG_STATE": str(tmp_path / "wg"),
+           "WGNET_OPENWRT_KEYDIR": str(tmp_path / "wgnet")}
 
     class Router(object):
-        def run(self, script, *args, check=True):
+        state = tmp_path / "wg.x"
+        keydir = tmp_path / "wgnet"
+
+        def run(self, script, *args, check=True, stdin=""):
             r = subprocess.run([BUSYBOX, "ash", os.path.join(FILES, script)] + list(args), env=env,
-                               capture_output=True, text=True, check=False)
+                               input=stdin, capture_output=True, text=True, check=False)
             if check:
                 assert r.returncode == 0, "%s: %s %s" % (script, r.stdout, r.stderr)
             return r
@@ -275,9 +319,204 @@ def test_absent_removes_the_owned_sections(router):
 
 def test_packages_installed_only_when_missing(router):
     r = router.run("openwrt_packages.sh", "1", "wireguard-tools", "kmod-wireguard")
-    assert pairs(r.stdout) == {"manager": "opkg", "missing": "kmod-wireguard", "changed": "1"}
+    assert pairs(r.stdout) == {"release": "", "manager": "opkg", "missing": "kmod-wireguard", "changed": "1"}
     assert router.log() == ["opkg list-installed"]
     r = router.run("openwrt_packages.sh", "0", "wireguard-tools", "kmod-wireguard")
     assert router.log() == ["opkg list-installed", "opkg update", "opkg install kmod-wireguard"]
     r = router.run("openwrt_packages.sh", "0", "wireguard-tools")
     assert pairs(r.stdout)["changed"] == "0" and router.log() == ["opkg list-installed"]
+
+
+RELEASE = """DISTRIB_ID='OpenWrt'
+DISTRIB_RELEASE='%s'
+DISTRIB_REVISION='r1-0'
+DISTRIB_TARGET='x86/64'
+"""
+
+
+@pytest.fixture()
+def emulated_root(tmp_path):
+    """A root with the emulation's opkg and apk (tests/openwrt/) over their
+    databases, the base set installed, and /etc/openwrt_release."""
+    root = tmp_path / "root"
+    for d in ("usr/lib/opkg", "usr/libexec/owrt-emu", "lib/apk/db", "etc/apk", "bin"):
+        (root / d).mkdir(parents=True)
+    shutil.copy(os.path.join(EMU, "opkg-available"), root / "usr/libexec/owrt-emu")
+    (root / "usr/lib/opkg/status").write_text("Package: busybox\nVersion: 1.36.1-1\nStatus: install user installed\n\n")
+    (root / "lib/apk/db/installed").write_text("P:busybox\nV:1.37.0-r1\nA:x86_64\n\n")
+    (root / "etc/apk/world").write_text("busybox\n")
+    rootfs = os.path.dirname(os.path.dirname(os.path.dirname(EMU)))
+    tools = {"opkg": os.path.join(rootfs, "usr", "bin", "opkg"), "apk": os.path.join(EMU, "apk")}
+
+    def run(release, manager, *args):
+        (root / "etc/openwrt_release").write_text(RELEASE % release)
+        bindir = root / "bin"
+        for name in ("opkg", "apk"):
+            path = bindir / name
+            if path.exists():
+                path.unlink()
+        (bindir / manager).write_text('#!/bin/sh\nexec "%s" ash "%s" "$@"\n' % (BUSYBOX, tools[manager]))
+        (bindir / manager).chmod(0o755)
+        applets = tmp_path / "applets"
+        if not applets.exists():
+            applets.mkdir()
+            for applet in ("sed", "awk", "grep", "cut", "wc", "sort", "cat", "mkdir", "mv", "date", "printf", "echo"):
+                os.symlink(BUSYBOX, applets / applet)
+        env = {"PATH": "%s:%s" % (bindir, applets), "LANG": "C", "WGNET_OPENWRT_ETC": str(root / "etc"),
+               "OPKG_EMU_ROOT": str(root), "APK_EMU_ROOT": str(root)}
+        return subprocess.run([BUSYBOX, "ash", os.path.join(FILES, "openwrt_packages.sh")] + list(args), env=env,
+                              capture_output=True, text=True, check=False)
+    run.root = root
+    return run
+
+
+@pytest.mark.parametrize("release,manager", [("22.03.7", "opkg"), ("23.05.5", "opkg"), ("24.10.4", "opkg"),
+                                             ("25.12.0", "apk")])
+def test_packages_with_the_emulated_opkg_and_apk(emulated_root, release, manager):
+    """The package script against the emulation's opkg and apk (v3 command
+    line: apk info -e, apk update, apk add): check mode installs nothing, the
+    install needs the update first (run by the script), a second run is
+    unchanged."""
+    wanted = ("wireguard-tools", "kmod-wireguard", "luci-proto-wireguard")
+    r = emulated_root(release, manager, "1", *wanted)
+    assert r.returncode == 0, r.stderr
+    assert pairs(r.stdout) == {"release": release, "manager": manager, "missing": " ".join(wanted), "changed": "1"}
+    r = emulated_root(release, manager, "0", *wanted)
+    assert r.returncode == 0, r.stdout + r.stderr
+    again = emulated_root(release, manager, "0", *wanted)
+    assert pairs(again.stdout)["changed"] == "0" and pairs(again.stdout)["missing"] == "", again.stdout
+    if manager == "apk":
+        installed = (emulated_root.root / "lib/apk/db/installed").read_text()
+        assert all("P:%s\n" % p in installed for p in wanted)
+        assert (emulated_root.root / "etc/apk/world").read_text().split() == ["busybox"] + list(wanted)
+    else:
+        status = (emulated_root.root / "usr/lib/opkg/status").read_text()
+        assert all("Package: %s\n" % p in status for p in wanted)
+
+
+def test_packages_refuse_fw3_releases_and_follow_snapshots(emulated_root):
+    r = emulated_root("21.02.7", "opkg", "1", "wireguard-tools")
+    assert r.returncode == 1 and "older than 22.03" in r.stderr
+    r = emulated_root("SNAPSHOT", "apk", "1", "wireguard-tools")
+    assert pairs(r.stdout)["manager"] == "apk"
+
+
+MASTER = "a-master-secret-for-the-unit-tests"
+
+
+def psk_home_plan(router_key):
+    hostvars = {"hub": {"wireguard_address": "10.9.0.1", "wireguard_endpoint": "203.0.113.10"},
+                "router": {"wireguard_address": "10.9.0.2", "wireguard_lan_subnets": ["192.168.8.0/24"]}}
+    return plan_networks(hostvars, {"wg0": {"range": "10.9.0.0/24"}},
+                         {"wireguard": ["hub", "router"], "wireguard_hubs": ["hub"]},
+                         {"wg0": dict(KEYS, router=router_key)}, preshared_keys=True)
+
+
+def apply_psk(router, result, stdin, check="0"):
+    return router.run("openwrt_apply.sh", "\n".join(result["batch"]), "\n".join(result["ops"]),
+                      " ".join(result["commit"]), check, stdin=stdin)
+
+
+def live_psks(router):
+    path = router.state.with_name("wg.psk")
+    return dict(line.split("\t") for line in path.read_text().splitlines()) if path.exists() else {}
+
+
+def test_preshared_keys_come_from_stdin_and_never_show(router):
+    """The PSK goes from stdin into UCI (uci batch) and into the live peer
+    (wg set ... preshared-key /dev/stdin); it is in no argument and no output.
+    A second run changes nothing, check mode only reports a changed master,
+    and turning PSKs off clears them in UCI and live."""
+    public = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0").stdout)["public_key"]
+    the_plan = psk_home_plan(public)
+    lines = _openwrt.psk_entries(the_plan, "router", MASTER)
+    psk = lines[0].split()[3]
+    stdin = "\n".join(lines) + "\n"
+    result = _openwrt.reconcile(the_plan, "router", router.run("openwrt_read.sh").stdout)
+    r = apply_psk(router, result, stdin)
+    assert psk not in r.stdout + r.stderr and "changed=1" in r.stdout
+    assert router.uci("get", "network.wgnet_wg0_hub.preshared_key").stdout.strip() == psk
+    # netifd brought the interface up from UCI (a stub here): set the peer live without its PSK, as a
+    # router that booted before the PSK was in UCI would have it.
+    router.state.with_name("wg.psk").write_text("%s\t(none)\n" % KEYS["hub"])
+    router.log()
+    r = apply_psk(router, _openwrt.reconcile(the_plan, "router", router.run("openwrt_read.sh").stdout), stdin)
+    assert live_psks(router) == {KEYS["hub"]: psk}
+    assert router.log() == ["wg set wg0 peer %s preshared-key /dev/stdin" % KEYS["hub"]]
+    assert psk not in r.stdout + r.stderr and "done=psk wg0 wgnet_wg0_hub" in r.stdout
+
+    again = _openwrt.reconcile(the_plan, "router", router.run("openwrt_read.sh").stdout)
+    assert not again["changed"]
+    r = apply_psk(router, again, stdin)
+    assert pairs(r.stdout)["changed"] == "0" and router.log() == []
+
+    # A new master: check mode reports it and changes nothing.
+    new_lines = _openwrt.psk_entries(the_plan, "router", MASTER + "-2")
+    new_stdin = "\n".join(new_lines) + "\n"
+    r = apply_psk(router, again, new_stdin, check="1")
+    assert pairs(r.stdout)["changed"] == "1" and router.log() == []
+    assert router.uci("get", "network.wgnet_wg0_hub.preshared_key").stdout.strip() == psk
+    r = apply_psk(router, again, new_stdin)
+    assert pairs(r.stdout)["changed"] == "1"
+    assert live_psks(router) == {KEYS["hub"]: new_lines[0].split()[3]}
+
+    # Off: the option leaves UCI and the live PSK is cleared with /dev/null.
+    off = _openwrt.reconcile(home_plan(public, laptop=False), "router", router.run("openwrt_read.sh").stdout)
+    assert "delete network.wgnet_wg0_hub.preshared_key" in off["batch"]
+    router.log()
+    apply_psk(router, off, "")
+    assert router.uci("-q", "get", "network.wgnet_wg0_hub.preshared_key").returncode != 0
+    assert any(line.endswith("preshared-key /dev/null") for line in router.log())
+    assert live_psks(router)[KEYS["hub"]] == "(none)"
+
+
+def test_rotation_key_waits_on_the_router_until_the_moment(router):
+    """rotate.yml on a router: the new key waits in KEYDIR (0600 in 0700), UCI
+    keeps the old key until the `key` operation at the agreed moment, which
+    sets it live from the file, commits it with the rotation id and removes
+    the file; the same rotation id again changes nothing."""
+    import stat
+    import time
+
+    first = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0").stdout)["public_key"]
+    old_private = router.uci("get", "network.wg0.private_key").stdout.strip()
+    r = router.run("openwrt_key.sh", "wg0", "fail", "1", "2026-12-02")
+    assert pairs(r.stdout) == {"interface": "wg0", "public_key": "", "changed": "1", "rotated": "1",
+                               "rotation_id": "2026-12-02"}
+    assert not router.keydir.exists(), "check mode made a key"
+    r = router.run("openwrt_key.sh", "wg0", "fail", "0", "2026-12-02")
+    out = pairs(r.stdout)
+    assert out["rotated"] == "1" and out["public_key"] not in ("", first)
+    pending = router.keydir / "wg0.key"
+    assert stat.S_IMODE(pending.stat().st_mode) == 0o600 and stat.S_IMODE(router.keydir.stat().st_mode) == 0o700
+    new_private = pending.read_text().strip()
+    assert new_private not in r.stdout + r.stderr
+    assert router.uci("get", "network.wg0.private_key").stdout.strip() == old_private
+    # A run that stopped before the switch: the same new key again.
+    assert pairs(router.run("openwrt_key.sh", "wg0", "fail", "0", "2026-12-02").stdout)["public_key"] == \
+        out["public_key"]
+
+    hub = KEYS["hub"]
+    router.state.with_name("wg.psk").write_text("%s\tPSK-OF-THE-HUB-PAIR\n" % hub)
+    router.log()
+    at = time.time() + 1.5
+    ops = ["wait %.3f" % (at - 0.3), "rekey wg0", "wait %.3f" % at, "key wg0 2026-12-02", "kick wg0 10.9.0.1"]
+    r = router.run("openwrt_apply.sh", "", "\n".join(ops), "")
+    ended = time.time()
+    assert at - 0.05 <= ended < at + 5, "the switch did not wait for the moment (%.2f s off)" % (ended - at)
+    assert new_private not in r.stdout + r.stderr
+    # rekey re-adds each peer as it is (its PSK through stdin), dropping its session.
+    assert router.log() == ["wg set wg0 peer %s remove peer %s allowed-ips 10.9.0.0/24 persistent-keepalive 25 "
+                            "preshared-key /dev/stdin" % (hub, hub),
+                            "ip link show dev wg0", "wg set wg0 private-key %s" % pending,
+                            "ping -c 1 -W 1 -I wg0 10.9.0.1"]
+    assert live_psks(router) == {hub: "PSK-OF-THE-HUB-PAIR"}
+    assert "PSK-OF-THE-HUB-PAIR" not in r.stdout + r.stderr
+    assert router.uci("get", "network.wg0.private_key").stdout.strip() == new_private
+    assert router.uci("get", "network.wg0.wgnet_rotation").stdout.strip() == "2026-12-02"
+    assert router.uci("changes", "network").stdout == ""
+    assert not pending.exists()
+    again = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0", "2026-12-02").stdout)
+    assert again["changed"] == "0" and again["public_key"] == out["public_key"] and "rotated" not in again
+    r = router.run("openwrt_key.sh", "wg0", "fail", "0", "it's", check=False)
+    assert r.returncode == 1 and "letters, digits" in r.stderr

@@ -374,11 +374,64 @@ def test_errors_name_host_and_fix():
         _openwrt.reconcile(plan(), "router", FRESH.split("package firewall", maxsplit=1)[0])
 
 
-def test_preshared_keys_are_refused_not_dropped():
-    the_plan = plan()
-    the_plan["networks"]["wg0"]["preshared_keys"] = True
-    with pytest.raises(_openwrt.OpenWrtError, match="host router: network wg0 uses preshared keys"):
-        _openwrt.wanted_sections(the_plan, "router")
+def psk_plan(keys=None):
+    return plan_networks(HOSTVARS, NETWORKS, GROUPS, {"wg0": keys or KEYS}, preshared_keys=True)
+
+
+def test_preshared_keys_stay_out_of_the_batch_and_go_to_the_apply_script():
+    """The peer sections that want a PSK are marked; the batch never carries one,
+    and a PSK already in UCI (redacted by the read script) is neither compared
+    nor deleted. psk_entries derives each pair's PSK like every other host."""
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
+
+    packages, result = converge(_openwrt.parse_export(FRESH), psk_plan())
+    assert _openwrt.wanted_sections(psk_plan(), "router")["psk_sections"] == ["wgnet_wg0_hub"]
+    assert not any("preshared_key" in line for line in result["batch"])
+    sections(packages, "network")["wgnet_wg0_hub"]["options"]["preshared_key"] = "REDACTED"
+    again = _openwrt.reconcile(psk_plan(), "router", export(packages))
+    assert not again["changed"], again["batch"]
+    # Turned off: the option goes from UCI and the peer is set again live (the script clears its PSK).
+    off = _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages))
+    assert off["batch"] == ["delete network.wgnet_wg0_hub.preshared_key"]
+    assert off["ops"] == ["peer wg0 %s 10.9.0.0/24 203.0.113.10:51820 25" % KEYS["hub"]]
+
+    master = "m" * 32
+    lines = _openwrt.psk_entries(psk_plan(), "router", master)
+    psk = _psk.derive_psk(master, "wg0", KEYS["router"], KEYS["hub"])
+    assert lines == ["wg0 wgnet_wg0_hub %s %s" % (KEYS["hub"], psk)]
+    assert _openwrt.psk_entries(plan(keys={"wg0": KEYS}), "router", master) == []
+    missing = dict(KEYS, router=None)
+    unknown = plan_networks(HOSTVARS, NETWORKS, GROUPS, {"wg0": missing}, preshared_keys=True,
+                            allow_missing_keys=True)
+    with pytest.raises(_openwrt.OpenWrtError, match="host router: its public key on wg0 is not known yet"):
+        _openwrt.psk_entries(unknown, "router", master)
+    assert _openwrt.psk_entries(unknown, "router", master, missing_ok=True) == []
+
+
+def test_rotation_of_a_peer_swaps_it_at_the_agreed_moment():
+    packages, _result = converge(_openwrt.parse_export(FRESH), plan(keys={"wg0": KEYS}))
+    rotated = dict(KEYS, hub="VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVU=")
+    result = _openwrt.reconcile(plan(keys={"wg0": rotated}), "router", export(packages), switch_at=1700000000.5)
+    assert result["batch"] == ["set network.wgnet_wg0_hub.public_key='%s'" % rotated["hub"]]
+    # One `wg set` removes the old key and adds the new one, after the wait; no unpeer.
+    assert result["ops"] == ["wait 1700000000.500",
+                             "peer wg0 %s 10.9.0.0/24 203.0.113.10:51820 25 %s" % (rotated["hub"], KEYS["hub"])]
+    # Without a rotation: no wait.
+    plain = _openwrt.reconcile(plan(keys={"wg0": rotated}), "router", export(packages))
+    assert plain["ops"][0].startswith("peer ")
+
+
+def test_rotation_of_the_router_switches_its_own_key_after_its_peers():
+    packages, _result = converge(_openwrt.parse_export(FRESH), plan(keys={"wg0": KEYS}))
+    result = _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages), switch_at="1700000000.5",
+                                rotation="2026-12-02")
+    assert result["changed"] and result["batch"] == []
+    assert result["ops"] == ["wait 1700000000.000", "rekey wg0", "wait 1700000000.800", "key wg0 2026-12-02",
+                             "kick wg0 10.9.0.1"]
+    assert not _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages), switch_at="",
+                                  rotation="")["changed"]
+    with pytest.raises(_openwrt.OpenWrtError, match="wireguard_rotation_id 'a b'"):
+        _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages), switch_at=1.0, rotation="a b")
 
 
 def test_key_results_have_wg_keys_shape():
@@ -387,10 +440,15 @@ def test_key_results_have_wg_keys_shape():
         {"item": "wg1", "stdout": "interface=wg1\npublic_key=\nchanged=1\n"},
         {"item": "wg2", "skipped": True},
     ]}
+    registered["results"].append(
+        {"item": "wg3", "stdout": "interface=wg3\npublic_key=%s\nchanged=1\nrotated=1\nrotation_id=r1\n"
+         % KEYS["hub"]})
     result = _openwrt.key_results(registered)
     assert result["results"] == [
         {"item": "wg0", "public_key": KEYS["router"], "changed": True, "failed": False},
-        {"item": "wg1", "public_key": None, "changed": True, "failed": False}]
+        {"item": "wg1", "public_key": None, "changed": True, "failed": False},
+        {"item": "wg3", "public_key": KEYS["hub"], "changed": True, "failed": False, "rotated": True,
+         "rotation_id": "r1"}]
     with pytest.raises(_openwrt.OpenWrtError, match="not a WireGuard key"):
         _openwrt.key_results({"results": [{"item": "wg0", "stdout": "public_key=nope\n"}]})
 

@@ -39,6 +39,7 @@ import uci  # noqa: E402  pylint: disable=wrong-import-position
 STATE_DIR = "/var/run/owrt-emu/netifd"
 CONFIG_MD5 = "/var/run/config.md5"
 OPKG_STATUS = "/usr/lib/opkg/status"
+APK_INSTALLED = "/lib/apk/db/installed"
 DEFAULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "defaults")
 WG_ENV = {"WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD": "1"}
 
@@ -88,11 +89,14 @@ def wireguard_config(pkg, name):
 
 
 def package_installed(name):
-    try:
-        with open(OPKG_STATUS, encoding="utf-8") as fh:
-            return ("Package: %s\n" % name) in fh.read()
-    except OSError:
-        return False
+    """In opkg's status database (up to 24.10) or apk's installed database (25.12)."""
+    for path, record in ((APK_INSTALLED, "P:%s\n"), (OPKG_STATUS, "Package: %s\n")):
+        try:
+            with open(path, encoding="utf-8") as fh:
+                return (record % name) in fh.read()
+        except OSError:
+            continue
+    return False
 
 
 # --------------------------------------------------------------------------- state
@@ -221,7 +225,7 @@ def setup(name, pkg):
              "started": time.time()}
     delete_device(name)
     if not (package_installed("wireguard-tools") and package_installed("kmod-wireguard")):
-        state["error"] = "NO_DEVICE (proto wireguard unavailable: opkg install wireguard-tools)"
+        state["error"] = "NO_DEVICE (proto wireguard unavailable: install wireguard-tools with opkg or apk)"
         write_state(name, state)
         log("interface %s: %s" % (name, state["error"]), error=True)
         return False

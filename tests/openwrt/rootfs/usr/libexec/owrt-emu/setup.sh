@@ -33,6 +33,32 @@ awk '!/^#/ && $3 == "base" { print $1, $2 }' "$E/opkg-available" | while read -r
 	printf 'Package: %s\nVersion: %s\nStatus: install user installed\nArchitecture: x86_64\nInstalled-Time: 1727000000\n\n' "$name" "$ver"
 done >>/usr/lib/opkg/status
 
+# OpenWrt 25.12 (OWRT_EMU_RELEASE, a build argument): apk-tools v3 replaces
+# opkg, with the same base set in apk's installed database
+if [[ ${OWRT_EMU_RELEASE:-23.05} == 25.12 ]]; then
+	rev=r31523-2a7c1f0e77
+	{
+		echo "DISTRIB_ID='OpenWrt'"
+		echo "DISTRIB_RELEASE='25.12.0'"
+		echo "DISTRIB_REVISION='$rev'"
+		echo "DISTRIB_TARGET='x86/64'"
+		echo "DISTRIB_ARCH='x86_64'"
+		echo "DISTRIB_DESCRIPTION='OpenWrt 25.12.0 $rev'"
+		echo "DISTRIB_TAINTS=''"
+	} >/etc/openwrt_release
+	echo "$rev" >/etc/openwrt_version
+	sed -i "s/23\.05\.5/25.12.0/g; s/r24106-10cc5fcd00/$rev/g" /usr/lib/os-release
+	install -m 0755 "$E/apk" /usr/bin/apk
+	rm -rf /usr/bin/opkg /usr/lib/opkg
+	mkdir -p /lib/apk/db /etc/apk
+	: >/lib/apk/db/installed
+	: >/etc/apk/world
+	awk '!/^#/ && $3 == "base" { print $1, $2 }' "$E/opkg-available" | while read -r name ver; do
+		printf 'P:%s\nV:%s\nA:x86_64\n\n' "$name" "$ver" >>/lib/apk/db/installed
+		echo "$name" >>/etc/apk/world
+	done
+fi
+
 # no /etc/config yet: owrt-emu-boot.service writes the fresh-router files at
 # the first boot, from the container's interfaces
 rm -rf /etc/config

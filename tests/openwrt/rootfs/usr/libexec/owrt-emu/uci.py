@@ -426,6 +426,9 @@ class Uci:
         self.extended = True
         self.delimiter = " "
         self.export_names = False
+        # -P: extra delta directories read before savedir, and commit is a no-op
+        self.delta_paths = []
+        self.nocommit = False
         self.out = out or sys.stdout
         self.err = err or sys.stderr
 
@@ -444,11 +447,13 @@ class Uci:
         return [n for n in names if TYPE_RE.match(n) and os.path.isfile(self.conf_path(n))]
 
     def read_delta(self, name):
-        try:
-            with open(self.delta_path(name), encoding="utf-8") as fh:
-                lines = fh.read().split("\n")
-        except FileNotFoundError:
-            return []
+        lines = []
+        for directory in self.delta_paths + [self.savedir]:
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8") as fh:
+                    lines += fh.read().split("\n")
+            except FileNotFoundError:
+                pass
         deltas = []
         for line in lines:
             if not line.strip():
@@ -613,7 +618,9 @@ class Uci:
                 line = "%s%s.%s" % (prefix, name, sname)
                 if oname is not None:
                     line += "." + oname
-                if cmd != CMD_REMOVE or value is not None:
+                # A removal prints no value: `delete opt=N` shows as -pkg.sec.opt
+                # (the index stays in the delta file), as real uci prints it.
+                if cmd != CMD_REMOVE:
                     line += op + quote(value or "")
                 self.emit(line + "\n")
         return 0
@@ -623,17 +630,20 @@ class Uci:
         for name in names:
             if "." in name or "=" in name:
                 raise UciError()
+            if self.nocommit:
+                # real uci with -P: commit writes nothing and keeps the deltas
+                if arg is not None:
+                    self.load(name, with_delta=False)
+                continue
             if not self.read_delta(name):
                 if arg is not None:
                     self.load(name, with_delta=False)
-                try:
-                    os.unlink(self.delta_path(name))
-                except FileNotFoundError:
-                    pass
                 continue
             pkg = self.load(name)
             self.write_config(pkg)
-            os.unlink(self.delta_path(name))
+            # libuci truncates the delta file and leaves it empty in the save directory
+            with open(self.delta_path(name), "w", encoding="utf-8"):
+                pass
         return 0
 
     def cmd_revert(self, arg):
@@ -852,7 +862,9 @@ Options:
 \t-f <file>  use <file> as input instead of stdin
 \t-n         name unnamed sections on export
 \t-N         don't name unnamed sections (default)
-\t-P <path>  use <path> for config change files
+\t-p <path>  add a search path for config change files
+\t-P <path>  add a search path for config change files and use as default (commit writes nothing)
+\t-t <path>  set save path for config change files
 \t-q         quiet mode (don't print error messages)
 \t-X         do not use extended syntax on 'show'
 (wgnet OpenWrt emulation: a subset of uci, see tests/openwrt/README.md)
@@ -866,7 +878,7 @@ def main(argv=None):
     while argv and argv[0].startswith("-") and len(argv[0]) > 1:
         opt = argv.pop(0)
         for i, flag in enumerate(opt[1:]):
-            if flag in "cdfPp":
+            if flag in "cdfPpt":
                 rest = opt[i + 2:]
                 if not rest:
                     if not argv:
@@ -884,9 +896,13 @@ def main(argv=None):
                         sys.stderr.write("uci: %s\n" % exc.strerror)
                         return 1
                 elif flag == "P":
-                    # real uci also makes `commit` a no-op with -P; the
-                    # emulation only moves the delta directory (the role's
-                    # script unit tests use -P for a private delta directory)
+                    # as libuci's cli: the old save directory stays a delta
+                    # search path, the new one takes new changes, and commit
+                    # becomes a no-op
+                    ctx.delta_paths.append(ctx.savedir)
+                    ctx.savedir = rest
+                    ctx.nocommit = True
+                elif flag == "t":
                     ctx.savedir = rest
                 break
             if flag == "q":

@@ -15,7 +15,8 @@ import tempfile
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_config
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _clients
@@ -60,7 +61,7 @@ def client_files(directory, client, psk_master, qr, check_mode):
         if text is not None:
             try:
                 private = text.strip()
-                own_public = _wg.public_key(private)
+                own_public = _wg_crypto.public_key(private)
             except ValueError:
                 raise AnsibleActionFail("client %s of %s: %s is not a WireGuard private key" % (name, network, key_path))
     missing = [p["name"] for p in client["peers"] if not p.get("public_key")]
@@ -81,8 +82,8 @@ def client_files(directory, client, psk_master, qr, check_mode):
         private = "(generated)"
     content = _clients.render_client_config(client, private, psks)
     current = _wg_files.read_text(conf_path)
-    before = _wg.redact_config(current) if current is not None else ""
-    after = _wg.redact_config(content)
+    before = _wg_config.redact_config(current) if current is not None else ""
+    after = _wg_config.redact_config(content)
     if ensure_dirs(directory, conf_path, check_mode):
         result["changed"] = True
     if current != content:

@@ -15,7 +15,7 @@ import re
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._clients import KEY_MODE, client_list, ensure_dirs
@@ -30,9 +30,9 @@ except ImportError:  # pragma: no cover - pynacl is in requirements.txt
 def generate_keypair():
     """(private, public) base64 keys, the private one clamped like `wg genkey`."""
     if not HAS_NACL:
-        private = _wg.generate_private_key()
-        return private, _wg.public_key(private)
-    raw = _wg._clamp(bytes(PrivateKey.generate()))
+        private = _wg_crypto.generate_private_key()
+        return private, _wg_crypto.public_key(private)
+    raw = _wg_crypto._clamp(bytes(PrivateKey.generate()))
     public = bytes(PrivateKey(raw).public_key)
     return base64.b64encode(raw).decode("ascii"), base64.b64encode(public).decode("ascii")
 
@@ -46,7 +46,7 @@ def ensure_key(directory, network, name, check_mode):
     text = _wg_files.read_text(path)
     if text is not None:
         try:
-            result["public_key"] = _wg.public_key(text.strip())
+            result["public_key"] = _wg_crypto.public_key(text.strip())
         except ValueError:
             raise AnsibleActionFail("client %s of %s: %s is not a WireGuard private key; fix or remove it"
                                     % (name, network, path))
@@ -112,7 +112,7 @@ class ActionModule(ActionBase):
                 result["generated"].append(label)
             if out["public_key"]:
                 result["public_keys"].setdefault(network, {})[name] = out["public_key"]
-            fp = _wg.fingerprint(out["public_key"]) if out["public_key"] else "(new key)"
+            fp = _wg_crypto.fingerprint(out["public_key"]) if out["public_key"] else "(new key)"
             before.append("%s: %s" % (label, "(none)" if out["generated"] else fp))
             after.append("%s: %s" % (label, fp))
         if self._task.diff and before != after:

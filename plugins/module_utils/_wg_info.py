@@ -5,7 +5,7 @@
 """Backend of the wg_info module: read-only facts from `wg show dump`.
 
 The dump carries the interface's private key and each peer's preshared key.
-The line parsers shared with wg_interface (_wg.dump_interface, dump_peer)
+The line parsers shared with wg_interface (_wg_dump.dump_interface, dump_peer)
 drop the private key, and the preshared key is replaced by whether there is
 one, so no key material is ever stored in a value this module returns.
 Friendly names come from the `# friendly_name = <name>` comments of the boot
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_dump
 
 
 class WireGuardInfoError(Exception):
@@ -42,11 +42,11 @@ def parse_dump(text, interface=None):
         name = fields[0]
         if len(fields) == 5:
             # name, then the interface line of a single-interface dump
-            result[name] = dict(_wg.dump_interface(fields[1:]), peers={})
+            result[name] = dict(_wg_dump.dump_interface(fields[1:]), peers={})
         elif len(fields) == 9:
             if name not in result:
                 raise ValueError("`wg show dump`: peer line before the line of interface %s" % name)
-            peer = _wg.dump_peer(fields[1:])
+            peer = _wg_dump.dump_peer(fields[1:])
             # Only whether there is one: the key itself is never returned.
             peer["has_preshared_key"] = peer.pop("preshared_key") is not None
             result[name]["peers"][peer["public_key"]] = peer

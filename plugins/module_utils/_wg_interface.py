@@ -20,7 +20,12 @@ import re
 import socket
 import time
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_config
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_dump
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_full_tunnel
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_values
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
 
 CONFIG_MODE = 0o600
@@ -107,7 +112,7 @@ def check_params(params):
         raise WireGuardInterfaceError("addresses must be a list of addresses with a prefix length")
     for option in ("private_key_path", "config_path"):
         value = params.get(option)
-        if value is not None and (not isinstance(value, str) or _wg._LINE_BREAKS.search(value)):
+        if value is not None and (not isinstance(value, str) or _wg_peers._LINE_BREAKS.search(value)):
             raise WireGuardInterfaceError("%s %r must be a path on one line" % (option, value))
     peers = params.get("peers") or []
     if not isinstance(peers, list):
@@ -154,7 +159,7 @@ class WireGuardInterface(object):
             "kind": (data.get("linkinfo") or {}).get("info_kind"),
             "up": "UP" in data.get("flags", []),
             "mtu": data.get("mtu"),
-            "addresses": sorted(_wg.normalize_interface_address(a) for a in addresses),
+            "addresses": sorted(_wg_values.normalize_interface_address(a) for a in addresses),
         }
 
     def read_routes(self):
@@ -167,7 +172,7 @@ class WireGuardInterface(object):
                 dst = r.get("dst")
                 if dst == "default":
                     dst = "0.0.0.0/0" if family == "-4" else "::/0"
-                routes.append(_wg.normalize_prefix(dst))
+                routes.append(_wg_values.normalize_prefix(dst))
         return sorted(set(routes))
 
     def _read_json(self, argv, missing=None):
@@ -192,26 +197,26 @@ class WireGuardInterface(object):
             fam = "-%d" % version
             # Without a /0 of this version a host without it (ipv6.disable=1) is fine.
             text = self._read_json(["ip", "-j", fam, "rule", "show"], missing=version not in families)
-            rules[version] = _wg.parse_rules(text)
+            rules[version] = _wg_full_tunnel.parse_rules(text)
             for table in tables:
                 text = self._read_json(["ip", "-j", fam, "route", "show", "table", str(table)],
                                        missing=True if version not in families else "FIB table does not exist")
-                table_routes[(version, table)] = _wg.parse_table_routes(text, version)
+                table_routes[(version, table)] = _wg_full_tunnel.parse_table_routes(text, version)
         src_valid_mark = None
         if 4 in families:
-            _rc, out, _err = self.run(["sysctl", "-n", _wg.SRC_VALID_MARK], check=False)
+            _rc, out, _err = self.run(["sysctl", "-n", _wg_full_tunnel.SRC_VALID_MARK], check=False)
             src_valid_mark = out.strip()
         return rules, table_routes, src_valid_mark
 
     def plan_policy(self, families, fwmark, live_fwmark, live_families):
-        """(remove, add) argv lists for the /0 policy routing; see _wg.plan_full_tunnel."""
+        """(remove, add) argv lists for the /0 policy routing; see _wg_full_tunnel.plan_full_tunnel."""
         if not (families or live_fwmark or live_families):
             return [], []  # no full tunnel wanted and no trace of a former one: nothing to read
-        table = _wg.full_tunnel_table(fwmark)
-        tables = _wg.full_tunnel_tables(table, live_fwmark)
+        table = _wg_full_tunnel.full_tunnel_table(fwmark)
+        tables = _wg_full_tunnel.full_tunnel_tables(table, live_fwmark)
         rules, table_routes, src_valid_mark = self.read_policy(tables, families)
         try:
-            return _wg.plan_full_tunnel(self.name, families, table, live_fwmark, rules, table_routes,
+            return _wg_full_tunnel.plan_full_tunnel(self.name, families, table, live_fwmark, rules, table_routes,
                                         src_valid_mark)
         except ValueError as exc:
             raise WireGuardInterfaceError("%s: %s" % (self.name, exc))
@@ -225,7 +230,7 @@ class WireGuardInterface(object):
             raise WireGuardInterfaceError(
                 "%s exists but `wg show %s dump` failed (%s); is it a WireGuard interface?"
                 % (self.name, self.name, err.strip()))
-        iface, peers = _wg.parse_dump(out)
+        iface, peers = _wg_dump.parse_dump(out)
         link.update(iface)
         link["peers"] = peers
         link["routes"] = self.read_routes()
@@ -243,13 +248,13 @@ class WireGuardInterface(object):
                 "wgnet.wireguard.wg_key (path=%s)" % (self.key_path, self.key_path))
         else:
             try:
-                own_public = _wg.public_key(key_text.strip())
+                own_public = _wg_crypto.public_key(key_text.strip())
             except ValueError:
                 raise WireGuardInterfaceError("%s is not a valid WireGuard private key" % self.key_path)
         try:
-            peers = [_wg.normalize_peer(p) for p in self.p.get("peers") or []]
-            _wg.check_allowed_ips_unique(peers)
-            addresses = sorted(set(_wg.normalize_interface_address(a) for a in self.p.get("addresses") or []))
+            peers = [_wg_peers.normalize_peer(p) for p in self.p.get("peers") or []]
+            _wg_peers.check_allowed_ips_unique(peers)
+            addresses = sorted(set(_wg_values.normalize_interface_address(a) for a in self.p.get("addresses") or []))
         except ValueError as exc:
             raise WireGuardInterfaceError(str(exc))
         if own_public in [p["public_key"] for p in peers]:
@@ -260,9 +265,9 @@ class WireGuardInterface(object):
             key = peer["public_key"]
             if key in given:
                 psk = str(given[key] or "").strip()
-                if not _wg.is_valid_key(psk):
+                if not _wg_crypto.is_valid_key(psk):
                     raise WireGuardInterfaceError("preshared_keys: the key given for peer %s is not a valid key "
-                                                  "(44 base64 characters)" % (peer["name"] or _wg.fingerprint(key)))
+                                                  "(44 base64 characters)" % (peer["name"] or _wg_crypto.fingerprint(key)))
                 peer["preshared_key_path"] = peer["preshared_key_path"] or psk_path(self.name, key, self.psk_dir)
                 self.psk_files[peer["preshared_key_path"]] = psk
                 psks[key] = psk
@@ -274,10 +279,10 @@ class WireGuardInterface(object):
                     # The task that delivers it did not write it in check mode either.
                     psks[peer["public_key"]] = "(delivered by a real run)"
                     continue
-                if text is None or not _wg.is_valid_key(text):
+                if text is None or not _wg_crypto.is_valid_key(text):
                     raise WireGuardInterfaceError(
                         "preshared key file %s of peer %s is missing or not a valid key"
-                        % (path, peer["name"] or _wg.fingerprint(peer["public_key"])))
+                        % (path, peer["name"] or _wg_crypto.fingerprint(peer["public_key"])))
                 psks[peer["public_key"]] = text.strip()
         iface = {
             "public_key": own_public,
@@ -286,7 +291,7 @@ class WireGuardInterface(object):
             "mtu": self.p.get("mtu"),
             "fwmark": self.p.get("fwmark"),
         }
-        config = _wg.render_config(iface, peers, key_text.strip(), psks)
+        config = _wg_config.render_config(iface, peers, key_text.strip(), psks)
         return iface, peers, psks, config
 
     def implementation(self, link):
@@ -399,7 +404,7 @@ class WireGuardInterface(object):
 
         psk_changed = set(p["public_key"] for p, fields in (self.peer_plan or {}).get("change", [])
                           if "preshared_key" in fields)
-        after = _wg.summarize(dict(iface, fwmark=fwmark),
+        after = _wg_peers.summarize(dict(iface, fwmark=fwmark),
                               [dict(p, preshared_key_changed=True) if p["public_key"] in psk_changed else p
                                for p in peers])
         plan = self.peer_plan
@@ -411,9 +416,9 @@ class WireGuardInterface(object):
             "implementation": impl,
             "public_key": iface["public_key"],
             "config_path": self.config_path,
-            "peers_added": [_wg.fingerprint(p["public_key"]) for p in plan["add"]],
-            "peers_removed": [_wg.fingerprint(k) for k in plan["remove"]],
-            "peers_changed": [_wg.fingerprint(p["public_key"]) for p, _f in plan["change"]],
+            "peers_added": [_wg_crypto.fingerprint(p["public_key"]) for p in plan["add"]],
+            "peers_removed": [_wg_crypto.fingerprint(k) for k in plan["remove"]],
+            "peers_changed": [_wg_crypto.fingerprint(p["public_key"]) for p, _f in plan["change"]],
             "actions": self.actions,
             "applied_at": self.applied_at,
             "diff": {"before": before, "after": after,
@@ -448,7 +453,7 @@ class WireGuardInterface(object):
         if not self.p.get("manage_routes", True):
             return iface.get("fwmark")
         live_fwmark = live.get("fwmark") if live else None
-        return _wg.effective_fwmark(iface.get("fwmark"), _wg.default_route_families(peers), live_fwmark)
+        return _wg_full_tunnel.effective_fwmark(iface.get("fwmark"), _wg_full_tunnel.default_route_families(peers), live_fwmark)
 
     def _reconcile(self, iface, peers, psks, live):
         changed = False
@@ -457,9 +462,9 @@ class WireGuardInterface(object):
 
         policy_remove, policy_add = [], []
         if manage_routes:
-            live_families = _wg.default_route_families(list(live["peers"].values()))
+            live_families = _wg_full_tunnel.default_route_families(list(live["peers"].values()))
             policy_remove, policy_add = self.plan_policy(
-                _wg.default_route_families(peers), iface.get("fwmark"), live.get("fwmark"), live_families)
+                _wg_full_tunnel.default_route_families(peers), iface.get("fwmark"), live.get("fwmark"), live_families)
         # Rules of a /0 going away go first, while WireGuard still marks its
         # own packets; rules of a new /0 come after the `wg set` that marks them.
         for argv in policy_remove:
@@ -468,10 +473,10 @@ class WireGuardInterface(object):
         def psk_matches(key, _path):
             return live["peers"][key]["preshared_key"] == psks.get(key)
 
-        peer_plan = self.peer_plan = _wg.plan_peers(peers, live["peers"], psk_matches, self._resolve)
-        peer_plan = dict(peer_plan, add=_wg.carry_endpoints(peer_plan["add"], peer_plan["remove"], live["peers"]))
-        iface_changes = _wg.plan_interface(dict(iface, fwmark=fwmark), live)
-        argv = _wg.wg_set_args(self.name, iface_changes, peer_plan, self.key_path)
+        peer_plan = self.peer_plan = _wg_peers.plan_peers(peers, live["peers"], psk_matches, self._resolve)
+        peer_plan = dict(peer_plan, add=_wg_peers.carry_endpoints(peer_plan["add"], peer_plan["remove"], live["peers"]))
+        iface_changes = _wg_peers.plan_interface(dict(iface, fwmark=fwmark), live)
+        argv = _wg_peers.wg_set_args(self.name, iface_changes, peer_plan, self.key_path)
         switched = bool(argv)
         if argv:
             self._wait_for_switch()
@@ -484,7 +489,7 @@ class WireGuardInterface(object):
         # handshake meets their new entry for us.
         kick = peers if "private_key" in iface_changes else []
 
-        add, remove = _wg.plan_addresses(iface["addresses"], live["addresses"])
+        add, remove = _wg_peers.plan_addresses(iface["addresses"], live["addresses"])
         for addr in remove:
             self._do(["ip", "address", "del", addr, "dev", self.name])
         for addr in add:
@@ -499,8 +504,8 @@ class WireGuardInterface(object):
             changed = True
 
         if self.p.get("manage_routes", True):
-            wanted_routes = _wg.wanted_routes(iface["addresses"], peers)
-            add, remove = _wg.plan_routes(wanted_routes, live["routes"], peers)
+            wanted_routes = _wg_peers.wanted_routes(iface["addresses"], peers)
+            add, remove = _wg_peers.plan_routes(wanted_routes, live["routes"], peers)
             for route in remove:
                 self._do(["ip", "route", "del", route, "dev", self.name])
             for route in add:
@@ -509,7 +514,7 @@ class WireGuardInterface(object):
         for argv in policy_add:
             self._do(argv)
         if switched and self.p.get("switch_at") is not None and not self.check_mode:
-            for address in _wg.kick_addresses(kick, iface["addresses"]):
+            for address in _wg_peers.kick_addresses(kick, iface["addresses"]):
                 self.send_kick(self.name, address)
         return changed or bool(policy_remove or policy_add)
 
@@ -539,7 +544,7 @@ class WireGuardInterface(object):
             if wp is not None:
                 if not wp["endpoint"]:
                     endpoint = None
-                elif _wg._endpoint_matches(wp["endpoint"], lp["endpoint"], self._resolve):
+                elif _wg_peers._endpoint_matches(wp["endpoint"], lp["endpoint"], self._resolve):
                     endpoint = wp["endpoint"]
             peers.append({
                 "name": wp["name"] if wp else None,
@@ -557,7 +562,7 @@ class WireGuardInterface(object):
             "mtu": live["mtu"] if self.p.get("mtu") else None,
             "fwmark": live["fwmark"] if fwmark is not None else None,
         }
-        return _wg.summarize(iface, peers)
+        return _wg_peers.summarize(iface, peers)
 
     # ------------------------------------------------------------ absent
     def _full_tunnel_rules_to_drop(self):
@@ -566,8 +571,8 @@ class WireGuardInterface(object):
         rc, out, _err = self.run(["wg", "show", self.name, "dump"], check=False)
         if rc != 0:
             return []
-        iface, peers = _wg.parse_dump(out)
-        families = _wg.default_route_families(list(peers.values()))
+        iface, peers = _wg_dump.parse_dump(out)
+        families = _wg_full_tunnel.default_route_families(list(peers.values()))
         if not (iface["fwmark"] and families):
             return []
         remove, _add = self.plan_policy([], iface["fwmark"], iface["fwmark"], families)

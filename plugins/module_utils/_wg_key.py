@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
 
 KEY_MODE = 0o600
@@ -41,7 +41,7 @@ class PrivateKeyFile(object):
         if text is None:
             return False, None
         try:
-            return True, _wg.public_key(text.strip())
+            return True, _wg_crypto.public_key(text.strip())
         except ValueError:
             return True, None
 
@@ -59,7 +59,7 @@ class PrivateKeyFile(object):
     def run(self):
         result = {"changed": False, "path": self.path, "generated": False, "rotated": False, "public_key": None}
         exists, public = self._existing_public_key()
-        before = {"exists": exists, "public_key": _wg.fingerprint(public) if public else None}
+        before = {"exists": exists, "public_key": _wg_crypto.fingerprint(public) if public else None}
         recorded = self._fact_entry()
         # Keyed rotation: one new key per rotation id, so running the same
         # rotation again changes nothing. The id lives in the local fact.
@@ -90,9 +90,9 @@ class PrivateKeyFile(object):
             if self.check_mode:
                 public = None
             else:
-                private = _wg.generate_private_key()
+                private = _wg_crypto.generate_private_key()
                 _wg_files.write_atomic(self.path, private + "\n", KEY_MODE)
-                public = _wg.public_key(private)
+                public = _wg_crypto.public_key(private)
         elif _wg_files.ensure_mode(self.path, KEY_MODE, self.check_mode):
             result["changed"] = True
 
@@ -106,6 +106,6 @@ class PrivateKeyFile(object):
             if _wg_files.update_json_fact(fact_path, self.interface, entry, self.check_mode):
                 result["changed"] = True
             result["fact_path"] = fact_path
-        after = {"exists": True, "public_key": _wg.fingerprint(public) if public else "(new key)"}
+        after = {"exists": True, "public_key": _wg_crypto.fingerprint(public) if public else "(new key)"}
         result["diff"] = {"before": before, "after": after}
         return result

@@ -307,7 +307,7 @@ config_path:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import CommandRunner
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterface
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterfaceError
@@ -353,7 +353,7 @@ def main():
                              "run this module through it (wgnet.wireguard.wg_interface), not on its own")
     if module.params["peers_json"] is not None:
         try:
-            module.params["peers"] = _wg.peers_from_json(module.params["peers_json"])
+            module.params["peers"] = _wg_peers.peers_from_json(module.params["peers_json"])
         except ValueError as exc:
             module.fail_json(msg=str(exc))
     interface = WireGuardInterface(module.params, CommandRunner(module), check_mode=module.check_mode)

@@ -22,7 +22,10 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_config
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_values
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
@@ -96,7 +99,7 @@ def check_settings(interface, name, spec, prefix):
         raise ClientError("client %r of network %s: the name becomes a file name; use letters, digits and _.-"
                           % (name, interface))
     key = spec.get("public_key") or None
-    if key and not (isinstance(key, str) and _wg.is_valid_key(key)):
+    if key and not (isinstance(key, str) and _wg_crypto.is_valid_key(key)):
         raise ClientError("client %s: %s is not a valid WireGuard public key (44 base64 characters)"
                           % (name, _var(prefix, name, "public_key")))
     full = spec.get("full_tunnel", False)
@@ -110,7 +113,7 @@ def check_settings(interface, name, spec, prefix):
         allowed = []
         for value in _topology._as_list(spec["allowed_ips"]):
             try:
-                allowed.append(_wg.normalize_prefix(value))
+                allowed.append(_wg_values.normalize_prefix(value))
             except ValueError:
                 raise ClientError("client %s: %s entry %r is not a CIDR prefix"
                                   % (name, _var(prefix, name, "allowed_ips"), value))
@@ -199,14 +202,14 @@ def check_client(client):
         try:
             if not _checks.single_line(value) or value != value.strip():
                 raise ValueError(value)
-            _wg.normalize_interface_address(value)
+            _wg_values.normalize_interface_address(value)
         except ValueError:
             raise ClientError("%s: client.addresses entry %r is not an address with a prefix length" % (label, value))
     for value in client.get("dns") or []:
         if not isinstance(value, str) or not _DNS_NAME.fullmatch(value):
             raise ClientError("%s: client.dns entry %r is neither an IP address nor a search domain" % (label, value))
     key = client.get("public_key")
-    if key and not (_checks.single_line(key) and _wg.is_valid_key(key)):
+    if key and not (_checks.single_line(key) and _wg_crypto.is_valid_key(key)):
         raise ClientError("%s: client.public_key is not a valid WireGuard public key" % label)
     for peer in client.get("peers") or []:
         if not isinstance(peer.get("name"), str) or not _checks.single_line(peer["name"]):
@@ -216,7 +219,7 @@ def check_client(client):
         if not _checks.single_line(peer["public_key"]):
             raise ClientError("%s: the public key of peer %s holds a line break" % (label, peer["name"]))
         try:
-            _wg.normalize_peer(peer)
+            _wg_peers.normalize_peer(peer)
         except ValueError as exc:
             raise ClientError("%s: %s" % (label, exc))
 
@@ -234,7 +237,7 @@ def render_client_config(client, private_key=None, preshared_keys=None):
     if client["dns"]:
         out.append("DNS = %s\n" % ", ".join(client["dns"]))
     for peer in client["peers"]:
-        out.append(_wg.render_peer(peer, preshared_keys))
+        out.append(_wg_config.render_peer(peer, preshared_keys))
     return "".join(out)
 
 

@@ -36,7 +36,9 @@ import ipaddress
 import re
 import shlex
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_values
 
 UCI_NAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")
 # fw4 (and fw3) refuse zone names over 11 characters.
@@ -212,7 +214,7 @@ def wanted_sections(plan, host, settings=None):
             opts = {"description": peer["name"], "public_key": peer["public_key"],
                     "allowed_ips": list(peer["allowed_ips"]), "route_allowed_ips": "1"}
             if peer.get("endpoint"):
-                ep_host, ep_port = _wg.split_endpoint(peer["endpoint"])
+                ep_host, ep_port = _wg_values.split_endpoint(peer["endpoint"])
                 _check_value(host, "endpoint of %s" % peer["name"], ep_host)
                 opts["endpoint_host"] = ep_host
                 opts["endpoint_port"] = str(ep_port)
@@ -430,7 +432,7 @@ def _routes(addresses, peer_sections):
             continue
         allowed = s["options"].get("allowed_ips") or []
         peers.append({"allowed_ips": allowed if isinstance(allowed, list) else [allowed]})
-    return _wg.wanted_routes(addresses, peers)
+    return _wg_peers.wanted_routes(addresses, peers)
 
 
 def _has_default(peer_sections):
@@ -486,7 +488,7 @@ def _live_ops(wanted, current, interfaces, restart):
             if _strip(old_by_name.get(s["name"], {"name": "", "type": "", "options": {}}))["options"] == \
                     redact(o):
                 continue
-            endpoint = _wg.join_endpoint(o["endpoint_host"], int(o["endpoint_port"])) \
+            endpoint = _wg_values.join_endpoint(o["endpoint_host"], int(o["endpoint_port"])) \
                 if o.get("endpoint_host") else "-"
             allowed = ",".join(o["allowed_ips"]) or "-"
             line = "peer %s %s %s %s %s" % (name, o["public_key"], allowed, endpoint,
@@ -525,7 +527,7 @@ def _own_switch(plan, host, interfaces, switch_at, rotation, restart):
             continue  # netifd sets it up with the new key
         iface = plans[name]
         peers = _topology.interface_peers(iface)
-        ops += ["kick %s %s" % (name, address) for address in _wg.kick_addresses(peers, iface["addresses"])]
+        ops += ["kick %s %s" % (name, address) for address in _wg_peers.kick_addresses(peers, iface["addresses"])]
     return ops
 
 
@@ -549,7 +551,7 @@ def key_results(registered):
             continue
         pairs = parse_pairs(item.get("stdout", ""))
         key = pairs.get("public_key") or None
-        if key and not _wg.is_valid_key(key):
+        if key and not _wg_crypto.is_valid_key(key):
             raise OpenWrtError("interface %s: the router printed %r as its public key, which is not a WireGuard "
                                "key" % (item.get("item"), key))
         entry = {"item": item.get("item"), "public_key": key, "changed": pairs.get("changed") == "1",

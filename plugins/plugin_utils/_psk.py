@@ -19,7 +19,7 @@ import base64
 import hashlib
 import hmac
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_interface
 
 PSK_CONTEXT = "wgnet-psk-v1"
@@ -56,7 +56,7 @@ def derive_psk(master, network, key_a, key_b):
     if master in (None, ""):
         raise PskError("no preshared key master secret")
     for key in (key_a, key_b):
-        if not _wg.is_valid_key(key):
+        if not _wg_crypto.is_valid_key(key):
             raise PskError("cannot derive a preshared key for %r: not a WireGuard public key" % (key,))
     if key_a == key_b:
         raise PskError("a preshared key needs two different public keys")

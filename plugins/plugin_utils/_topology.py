@@ -29,7 +29,9 @@ import ipaddress
 import json
 import re
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_values
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 
@@ -147,7 +149,7 @@ def parse_endpoint(value, port, who, var):
         raise PlanError("%s: %s is %s; write host[:port] as text, IPv6 as '[address]:port'"
                         % (who, var, _checks.kind(value)))
     try:
-        return _wg.join_endpoint(*_wg.split_endpoint(value, port))
+        return _wg_values.join_endpoint(*_wg_values.split_endpoint(value, port))
     except ValueError as exc:
         raise PlanError("%s: %s %r: %s; write host[:port], IPv6 as [address]:port" % (who, var, value, exc))
 
@@ -437,7 +439,7 @@ class NetworkPlan(object):
             client.index = len(net["members"]) + index
             # A key given in the inventory wins; else the one clients.yml generated and recorded.
             key = spec.get("public_key") or public_keys.get(name) or None
-            if key is not None and not (isinstance(key, str) and _wg.is_valid_key(key)):
+            if key is not None and not (isinstance(key, str) and _wg_crypto.is_valid_key(key)):
                 raise PlanError("client %s: %s is not a valid WireGuard public key (44 base64 characters)"
                                 % (name, names["public_key"]))
             client.public_key = key.strip() if key else None
@@ -454,7 +456,7 @@ class NetworkPlan(object):
         self.missing_keys = []
         for name in net["members"]:
             key = public_keys.get(name)
-            if key and not (isinstance(key, str) and _wg.is_valid_key(key)):
+            if key and not (isinstance(key, str) and _wg_crypto.is_valid_key(key)):
                 raise PlanError("host %s: the recorded public key %r of %s is not a valid WireGuard key; fix it in "
                                 "the recorded keys file (wireguard_public_key_file) or delete its entry, and run the "
                                 "play again" % (name, key, what))
@@ -487,7 +489,7 @@ class NetworkPlan(object):
                     "(a cloned machine or a pasted key?): regenerate one (wireguard_rotate_hosts, or a new key for a "
                     "client)" % ("client" if first.client else "host", first.name,
                                  "client" if second.client else "host", second.name, self.interface,
-                                 _wg.fingerprint(m.public_key)))
+                                 _wg_crypto.fingerprint(m.public_key)))
             seen[m.public_key] = m
 
     def _check_unique(self):
@@ -801,7 +803,7 @@ def interface_peers(interface):
 
 def host_routes(plan, host):
     """Interface -> prefixes routed through it on this host (as wg-quick would)."""
-    return dict((p["interface"], _wg.wanted_routes(p["addresses"], p["peers"])) for p in host_interfaces(plan, host))
+    return dict((p["interface"], _wg_peers.wanted_routes(p["addresses"], p["peers"])) for p in host_interfaces(plan, host))
 
 
 def _check_ports(networks):

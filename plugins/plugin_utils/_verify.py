@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
 TARGETS_VAR = "wireguard_verify_targets"
@@ -369,7 +369,7 @@ def status_table(infos):
     for host in sorted(infos):
         for ifname, iface in sorted(((infos[host] or {}).get("interfaces") or {}).items()):
             for peer in iface["peers"]:
-                rows.append((host, ifname, peer.get("friendly_name") or _wg.fingerprint(peer["public_key"]),
+                rows.append((host, ifname, peer.get("friendly_name") or _wg_crypto.fingerprint(peer["public_key"]),
                              peer.get("endpoint") or "-", _age(peer.get("latest_handshake_age")),
                              _bytes(peer.get("transfer_rx")), _bytes(peer.get("transfer_tx"))))
     return _table(("host", "interface", "peer", "endpoint", "handshake", "rx", "tx"), rows)

@@ -55,7 +55,7 @@ PLANTED = {
     "tests/unit/host.pem": "-----BEGIN PRIVATE KEY-----\n%s\n" % PRIVATE_B64,
     # caches
     "plugins/filter/__pycache__/network.cpython-311.pyc": "cache",
-    "plugins/module_utils/_wg.pyc": "cache",
+    "plugins/module_utils/_wg_peers.pyc": "cache",
     ".pytest_cache/v/cache/lastfailed": "{}",
     "tests/unit/.pytest_cache/v/cache/nodeids": "[]",
     ".hypothesis/examples/abc/def": PRIVATE_B64,

@@ -18,7 +18,7 @@ import shutil
 import sys
 import tempfile
 
-_PROBE = "ansible_collections.wgnet.wireguard.plugins.module_utils._wg"
+_PROBE = "ansible_collections.wgnet.wireguard.plugins.module_utils._wg_crypto"
 _REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 

@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.join(ROOT, "lab"))
 sys.path.insert(0, os.path.join(ROOT, "build", "collections"))
 
 import labkit  # noqa: E402
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg  # noqa: E402
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick  # noqa: E402
 
 INVENTORY = os.path.join(SCENARIO, "inventory", "hosts.yml")
@@ -129,7 +129,7 @@ def test_tablet_keeps_its_private_key():
 
 def test_hub_has_both_clients_as_peers():
     _own, peers = labkit.wg_dump("wgnet-cli-hub")
-    assert _wg.public_key(read("phone.key").strip()) in peers
+    assert _wg_crypto.public_key(read("phone.key").strip()) in peers
     assert "4A2b4CZxp0wnXPhyAVsLB+vqkUDHZrHFPrT1Yj8Emjc=" in peers
     _own, spoke_peers = labkit.wg_dump("wgnet-cli-spoke")
     assert list(spoke_peers) == [labkit.wg_dump("wgnet-cli-hub")[0]]
@@ -175,7 +175,7 @@ def test_check_mode_changes_nothing():
 def test_preshared_keys_on_both_ends_and_traffic_flows():
     rc, out, _changed = clients_playbook("-e", "wireguard_psk_master=" + MASTER)
     assert rc == 0, out[-3000:]
-    phone_public = _wg.public_key(read("phone.key").strip())
+    phone_public = _wg_crypto.public_key(read("phone.key").strip())
     hub_key = labkit.wg_dump("wgnet-cli-hub")[0]
     spoke_key = labkit.wg_dump("wgnet-cli-spoke")[0]
     conf = wg_quick.parse_config(read("phone.conf"))
@@ -211,7 +211,7 @@ def test_preshared_keys_second_run_unchanged_and_never_logged():
 def test_preshared_keys_off_again_removes_the_files():
     rc, out, _changed = clients_playbook()
     assert rc == 0, out[-3000:]
-    phone_public = _wg.public_key(read("phone.key").strip())
+    phone_public = _wg_crypto.public_key(read("phone.key").strip())
     assert psk_of("wgnet-cli-hub", phone_public) == "(none)"
     assert "PresharedKey" not in read("phone.conf")
     for container in ("wgnet-cli-hub", "wgnet-cli-spoke"):

@@ -17,11 +17,11 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.wgnet.wireguard.plugins.action import wg_client_config
 from ansible_collections.wgnet.wireguard.plugins.action import wg_client_key
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
-HUB = _wg.public_key(base64.b64encode(b"\x01" * 32).decode())
+HUB = _wg_crypto.public_key(base64.b64encode(b"\x01" * 32).decode())
 MASTER = "a master secret of some length"
 
 
@@ -38,8 +38,8 @@ def client(public_key=None):
 
 def test_pynacl_keypair_matches_the_pure_python_derivation():
     private, public = wg_client_key.generate_keypair()
-    assert _wg.public_key(private) == public
-    assert _wg.decode_key(private)[0] & 7 == 0  # clamped like `wg genkey`
+    assert _wg_crypto.public_key(private) == public
+    assert _wg_crypto.decode_key(private)[0] & 7 == 0  # clamped like `wg genkey`
 
 
 def test_key_generated_once_with_modes(tmp_path):
@@ -50,7 +50,7 @@ def test_key_generated_once_with_modes(tmp_path):
     path = os.path.join(base, "wg0", "phone.key")
     assert mode(path) == 0o600 and mode(base) == 0o700 and mode(os.path.dirname(path)) == 0o700
     with open(path) as handle:
-        assert _wg.public_key(handle.read().strip()) == first["public_key"]
+        assert _wg_crypto.public_key(handle.read().strip()) == first["public_key"]
     second = wg_client_key.ensure_key(base, "wg0", "phone", False)
     assert not second["changed"] and second["public_key"] == first["public_key"]
     os.chmod(path, 0o644)
@@ -104,7 +104,7 @@ def test_config_and_qr_written_once(tmp_path):
 
 
 def test_config_with_a_given_public_key_has_a_placeholder(tmp_path):
-    given = _wg.public_key(base64.b64encode(b"\x09" * 32).decode())
+    given = _wg_crypto.public_key(base64.b64encode(b"\x09" * 32).decode())
     result, _b, _a = wg_client_config.client_files(str(tmp_path), client(given), None, False, False)
     assert result["private_key"] == "placeholder" and result["qr_path"] is None
     with open(result["path"]) as handle:

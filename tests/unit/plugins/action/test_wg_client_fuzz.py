@@ -21,12 +21,12 @@ from hypothesis import strategies as st
 
 from ansible_collections.wgnet.wireguard.plugins.action import wg_client_config
 from ansible_collections.wgnet.wireguard.plugins.action import wg_client_key
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.tests.unit.hostile import VALUES, spoiled
 
 CONFIG_LINE = re.compile(r"(|#.*|\[Interface\]|\[Peer\]|[A-Za-z]+ = [^\n]*)")
-HUB = _wg.public_key(base64.b64encode(b"\x01" * 32).decode())
-PHONE = _wg.public_key(base64.b64encode(b"\x02" * 32).decode())
+HUB = _wg_crypto.public_key(base64.b64encode(b"\x01" * 32).decode())
+PHONE = _wg_crypto.public_key(base64.b64encode(b"\x02" * 32).decode())
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import ipaddress
 import json
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_values
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
 READ_ONLY = (
@@ -70,7 +71,7 @@ class FakeHost(object):
     def add_link(self, kind="wireguard", up=True, mtu=1420, addresses=(), private_key=None, listen_port=None,
                  fwmark=None):
         self.link = {"kind": kind, "up": up, "mtu": mtu,
-                     "addresses": [_wg.normalize_interface_address(a) for a in addresses],
+                     "addresses": [_wg_values.normalize_interface_address(a) for a in addresses],
                      "extra_addr_info": []}
         self.wg = {"private_key": private_key, "listen_port": listen_port, "fwmark": fwmark, "peers": {}}
         return self
@@ -78,13 +79,13 @@ class FakeHost(object):
     def add_peer(self, public_key, allowed_ips=(), endpoint=None, keepalive=0, psk=None, handshake=1700000000):
         self.wg["peers"][public_key] = {
             "psk": psk, "endpoint": endpoint,
-            "allowed_ips": [_wg.normalize_prefix(p) for p in allowed_ips],
+            "allowed_ips": [_wg_values.normalize_prefix(p) for p in allowed_ips],
             "keepalive": keepalive, "handshake": handshake,
         }
         return self
 
     def add_routes(self, *routes):
-        self.routes.update(_wg.normalize_prefix(r) for r in routes)
+        self.routes.update(_wg_values.normalize_prefix(r) for r in routes)
         return self
 
     def reset_policy(self):
@@ -116,7 +117,7 @@ class FakeHost(object):
         return self
 
     def add_table_route(self, table, prefix, dev=None):
-        self.tables.add((int(table), _wg.normalize_prefix(prefix), dev or self.name))
+        self.tables.add((int(table), _wg_values.normalize_prefix(prefix), dev or self.name))
         if ipaddress.ip_network(prefix).version == 4:
             self.fib_tables.add(int(table))
         return self
@@ -340,7 +341,7 @@ class FakeHost(object):
         private = w["private_key"]
         lines = ["\t".join([
             private or "(none)",
-            _wg.public_key(private) if private else "(none)",
+            _wg_crypto.public_key(private) if private else "(none)",
             str(w["listen_port"] or 0),
             "0x%x" % w["fwmark"] if w["fwmark"] else "off",
         ])]
@@ -354,25 +355,25 @@ class FakeHost(object):
 
     # ------------------------------------------------------------ mutations
     def _resolve_endpoint(self, text):
-        host, port = _wg.split_endpoint(text)
+        host, port = _wg_values.split_endpoint(text)
         try:
             ipaddress.ip_address(host)
         except ValueError:
             if host not in self.dns:
                 raise CommandFailed("Name or service not known: `%s'" % text)
             host = self.dns[host]
-        return _wg.join_endpoint(host, port)
+        return _wg_values.join_endpoint(host, port)
 
     @staticmethod
     def _read_key(path):
         with open(path) as f:
             text = f.read().strip()
-        if not _wg.is_valid_key(text):
+        if not _wg_crypto.is_valid_key(text):
             raise CommandFailed("Key is not the correct length or format: `%s'" % path)
         return text
 
     def _set_allowed(self, key, prefixes):
-        prefixes = [_wg.normalize_prefix(p) for p in prefixes]
+        prefixes = [_wg_values.normalize_prefix(p) for p in prefixes]
         # WireGuard moves a prefix to the last peer that claims it.
         for other, p in self.wg["peers"].items():
             if other != key:
@@ -388,7 +389,7 @@ class FakeHost(object):
             word = args[i]
             if word == "peer":
                 current = args[i + 1]
-                if not _wg.is_valid_key(current):
+                if not _wg_crypto.is_valid_key(current):
                     raise CommandFailed("Key is not the correct length or format: `%s'" % current)
                 if i + 2 < len(args) and args[i + 2] == "remove":
                     self.wg["peers"].pop(current, None)
@@ -425,7 +426,7 @@ class FakeHost(object):
 
     def _ip_address(self, verb, addr):
         self._need_link()
-        addr = _wg.normalize_interface_address(addr)
+        addr = _wg_values.normalize_interface_address(addr)
         if verb == "add":
             if addr in self.link["addresses"]:
                 raise CommandFailed("RTNETLINK answers: File exists")
@@ -440,7 +441,7 @@ class FakeHost(object):
 
     def _ip_route(self, verb, route):
         self._need_link()
-        route = _wg.normalize_prefix(route)
+        route = _wg_values.normalize_prefix(route)
         if verb == "add":
             if route in self.routes:
                 raise CommandFailed("RTNETLINK answers: File exists")
@@ -457,7 +458,7 @@ class FakeHost(object):
         """`ip -4|-6 rule add|del ...` and `ip -4|-6 route add|del P dev D table T`."""
         if args[:1] == ["route"]:
             assert len(args) == 7 and args[3] == "dev" and args[5] == "table", args
-            verb, prefix, dev, table = args[1], _wg.normalize_prefix(args[2]), args[4], int(args[6])
+            verb, prefix, dev, table = args[1], _wg_values.normalize_prefix(args[2]), args[4], int(args[6])
             assert ipaddress.ip_network(prefix).version == version, args
             entry = (table, prefix, dev)
             if verb == "add":

@@ -17,7 +17,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_config
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
 with open(os.path.join(os.path.dirname(__file__), "test_wg_config.yaml")) as _f:
@@ -34,36 +35,36 @@ KEYS = [
 
 
 def render_case(case):
-    peers = [_wg.normalize_peer(p) for p in case["peers"]]
-    return _wg.render_config(case["interface"], peers, case["private_key"], case.get("preshared_keys"))
+    peers = [_wg_peers.normalize_peer(p) for p in case["peers"]]
+    return _wg_config.render_config(case["interface"], peers, case["private_key"], case.get("preshared_keys"))
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_render_parse_round_trip(case):
     text = render_case(case)
-    assert text.startswith(_wg.CONFIG_HEADER)
+    assert text.startswith(_wg_config.CONFIG_HEADER)
     assert wg_quick.parse_config(text) == case["expected"]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_peer_order_is_independent_of_input_order(case):
-    peers = [_wg.normalize_peer(p) for p in case["peers"]]
+    peers = [_wg_peers.normalize_peer(p) for p in case["peers"]]
     texts = set(
-        _wg.render_config(case["interface"], list(perm), case["private_key"], case.get("preshared_keys"))
+        _wg_config.render_config(case["interface"], list(perm), case["private_key"], case.get("preshared_keys"))
         for perm in itertools.permutations(peers))
     assert len(texts) == 1
 
 
 def test_peers_sorted_by_public_key():
-    peers = [_wg.normalize_peer({"public_key": k, "allowed_ips": ["10.0.0.%d/32" % i]})
+    peers = [_wg_peers.normalize_peer({"public_key": k, "allowed_ips": ["10.0.0.%d/32" % i]})
              for i, k in enumerate(reversed(KEYS))]
-    parsed = wg_quick.parse_config(_wg.render_config({}, peers, PRIVATE))
+    parsed = wg_quick.parse_config(_wg_config.render_config({}, peers, PRIVATE))
     assert [p["publickey"] for p in parsed["peers"]] == sorted(KEYS)
 
 
 def test_psk_only_for_peers_that_have_one():
-    peers = [_wg.normalize_peer({"public_key": k}) for k in KEYS[:2]]
-    text = _wg.render_config({}, peers, PRIVATE, {KEYS[1]: PSK})
+    peers = [_wg_peers.normalize_peer({"public_key": k}) for k in KEYS[:2]]
+    text = _wg_config.render_config({}, peers, PRIVATE, {KEYS[1]: PSK})
     parsed = wg_quick.parse_config(text)
     assert "presharedkey" not in parsed["peers"][0]
     assert parsed["peers"][1]["presharedkey"] == PSK
@@ -71,10 +72,10 @@ def test_psk_only_for_peers_that_have_one():
 
 
 def test_redact_removes_private_and_preshared_keys():
-    peers = [_wg.normalize_peer({"public_key": k, "allowed_ips": ["10.0.0.%d" % i]}) for i, k in enumerate(KEYS)]
+    peers = [_wg_peers.normalize_peer({"public_key": k, "allowed_ips": ["10.0.0.%d" % i]}) for i, k in enumerate(KEYS)]
     psks = {KEYS[0]: PSK, KEYS[2]: "aGVsbG8gd29ybGQgaGVsbG8gd29ybGQgaGVsbG8gd28="}
-    text = _wg.render_config({"addresses": ["10.0.0.9/24"], "listen_port": 1}, peers, PRIVATE, psks)
-    redacted = _wg.redact_config(text)
+    text = _wg_config.render_config({"addresses": ["10.0.0.9/24"], "listen_port": 1}, peers, PRIVATE, psks)
+    redacted = _wg_config.redact_config(text)
     assert PRIVATE not in redacted
     for psk in psks.values():
         assert psk not in redacted
@@ -94,7 +95,7 @@ def test_redact_removes_private_and_preshared_keys():
     "PresharedKey=%s\n" % PRIVATE,
 ])
 def test_redact_spellings(line):
-    redacted = _wg.redact_config("[Interface]\n" + line)
+    redacted = _wg_config.redact_config("[Interface]\n" + line)
     assert PRIVATE not in redacted
     assert "<redacted>" in redacted
 
@@ -159,10 +160,10 @@ names = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, 
     st.integers(0, 65535),
 )
 def test_round_trip_property(raw_peers, listen_port):
-    peers = [_wg.normalize_peer({"public_key": k, "name": n, "allowed_ips": ["10.9.0.%d/32" % o for o in octets],
+    peers = [_wg_peers.normalize_peer({"public_key": k, "name": n, "allowed_ips": ["10.9.0.%d/32" % o for o in octets],
                                  "persistent_keepalive": ka})
              for k, n, octets, ka in raw_peers]
-    text = _wg.render_config({"addresses": ["10.9.0.254/24"], "listen_port": listen_port}, peers, PRIVATE)
+    text = _wg_config.render_config({"addresses": ["10.9.0.254/24"], "listen_port": listen_port}, peers, PRIVATE)
     parsed = wg_quick.parse_config(text)
     assert parsed["interface"].get("listenport") == (str(listen_port) if listen_port else None)
     by_key = dict((p["publickey"], p) for p in parsed["peers"])
@@ -177,8 +178,8 @@ def test_round_trip_property(raw_peers, listen_port):
 def test_peer_name_cannot_inject_config_lines():
     raw = {"public_key": KEYS[0], "name": "bob\nAllowedIPs = 0.0.0.0/0", "allowed_ips": ["10.0.0.2/32"]}
     try:
-        peer = _wg.normalize_peer(raw)
+        peer = _wg_peers.normalize_peer(raw)
     except ValueError:
         return  # rejecting the name is a fix
-    parsed = wg_quick.parse_config(_wg.render_config({}, [peer], PRIVATE))
+    parsed = wg_quick.parse_config(_wg_config.render_config({}, [peer], PRIVATE))
     assert parsed["peers"][0]["allowedips"] == ["10.0.0.2/32"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_dump
 
 PRIVATE = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 PUBLIC = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw="
@@ -44,12 +44,12 @@ def walk(value):
 
 
 def test_interface_line():
-    iface, _peers = _wg.parse_dump(REALISTIC)
+    iface, _peers = _wg_dump.parse_dump(REALISTIC)
     assert iface == {"public_key": PUBLIC, "listen_port": 51820, "fwmark": None}
 
 
 def test_peers_parsed():
-    _iface, peers = _wg.parse_dump(REALISTIC)
+    _iface, peers = _wg_dump.parse_dump(REALISTIC)
     assert sorted(peers) == sorted([PEER_A, PEER_B, PEER_C])
     assert peers[PEER_A] == {
         "public_key": PEER_A, "preshared_key": None, "endpoint": None, "allowed_ips": ["10.77.0.2/32"],
@@ -68,7 +68,7 @@ def test_peers_parsed():
 
 
 def test_private_key_never_returned():
-    result = _wg.parse_dump(REALISTIC)
+    result = _wg_dump.parse_dump(REALISTIC)
     scalars = list(walk(result))
     assert PRIVATE not in scalars
     assert PRIVATE not in repr(result)
@@ -76,24 +76,24 @@ def test_private_key_never_returned():
 
 @pytest.mark.parametrize("fwmark,expected", [("off", None), ("0x1234", 0x1234), ("0xca6c", 51820)])
 def test_fwmark(fwmark, expected):
-    iface = _wg.parse_dump(dump((PRIVATE, PUBLIC, 51820, fwmark)))[0]
+    iface = _wg_dump.parse_dump(dump((PRIVATE, PUBLIC, 51820, fwmark)))[0]
     assert iface["fwmark"] == expected
 
 
 def test_no_listen_port_and_no_private_key():
-    iface, peers = _wg.parse_dump(dump(("(none)", "(none)", 0, "off")))
+    iface, peers = _wg_dump.parse_dump(dump(("(none)", "(none)", 0, "off")))
     assert iface == {"public_key": None, "listen_port": None, "fwmark": None}
     assert peers == {}
 
 
 def test_allowed_ips_are_normalized():
     text = dump((PRIVATE, PUBLIC, 1, "off"), (PEER_A, "(none)", "(none)", "192.168.1.7/24,10.0.0.1", 0, 0, 0, "off"))
-    _iface, peers = _wg.parse_dump(text)
+    _iface, peers = _wg_dump.parse_dump(text)
     assert peers[PEER_A]["allowed_ips"] == ["10.0.0.1/32", "192.168.1.0/24"]
 
 
 def test_blank_lines_ignored():
-    _iface, peers = _wg.parse_dump("\n" + REALISTIC + "\n\n")
+    _iface, peers = _wg_dump.parse_dump("\n" + REALISTIC + "\n\n")
     assert len(peers) == 3
 
 
@@ -105,4 +105,4 @@ def test_blank_lines_ignored():
 ])
 def test_malformed_dump_rejected(text):
     with pytest.raises(ValueError):
-        _wg.parse_dump(text)
+        _wg_dump.parse_dump(text)

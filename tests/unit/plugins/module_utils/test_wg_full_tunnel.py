@@ -16,7 +16,7 @@ import json
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_full_tunnel
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterfaceError
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils.fake_host import DEFAULT_RULES
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils.fake_host import SRC_VALID_MARK
@@ -51,14 +51,14 @@ LIVE_RULES_JSON = json.dumps([
 
 # ------------------------------------------------------------ pure planning
 def rules_of(text):
-    return _wg.parse_rules(text)
+    return _wg_full_tunnel.parse_rules(text)
 
 
 def test_default_route_families():
     peer = {"allowed_ips": ["10.0.0.0/8", "0.0.0.0/0"]}
-    assert _wg.default_route_families([peer]) == [4]
-    assert _wg.default_route_families([peer, {"allowed_ips": ["::/0"]}]) == [4, 6]
-    assert _wg.default_route_families([{"allowed_ips": ["fd00::/8", "10.0.0.0/8"]}]) == []
+    assert _wg_full_tunnel.default_route_families([peer]) == [4]
+    assert _wg_full_tunnel.default_route_families([peer, {"allowed_ips": ["::/0"]}]) == [4, 6]
+    assert _wg_full_tunnel.default_route_families([{"allowed_ips": ["fd00::/8", "10.0.0.0/8"]}]) == []
 
 
 @pytest.mark.parametrize("fwmark, families, live, wanted", [
@@ -72,7 +72,7 @@ def test_default_route_families():
     (4242, [], None, 4242),
 ])
 def test_effective_fwmark(fwmark, families, live, wanted):
-    assert _wg.effective_fwmark(fwmark, families, live) == wanted
+    assert _wg_full_tunnel.effective_fwmark(fwmark, families, live) == wanted
 
 
 def test_parse_rules_reads_iproute2_json():
@@ -81,8 +81,8 @@ def test_parse_rules_reads_iproute2_json():
     mark = rules[2]
     assert mark["invert"] and mark["fwmark"] == 51820 and mark["table"] == "51820" and not mark["other"]
     assert rules[1]["suppress_prefixlen"] == 0 and not rules[1]["invert"]
-    assert _wg._is_mark_rule(mark, 51820) and not _wg._is_mark_rule(mark, 1234)
-    assert _wg._is_suppress_rule(rules[1]) and not _wg._is_suppress_rule(rules[3])
+    assert _wg_full_tunnel._is_mark_rule(mark, 51820) and not _wg_full_tunnel._is_mark_rule(mark, 1234)
+    assert _wg_full_tunnel._is_suppress_rule(rules[1]) and not _wg_full_tunnel._is_suppress_rule(rules[3])
 
 
 def test_parse_rules_flags_other_selectors():
@@ -97,18 +97,18 @@ def test_parse_rules_flags_other_selectors():
 
 
 def test_parse_table_routes():
-    assert _wg.parse_table_routes('[{"dst":"default","dev":"wg0","scope":"link","flags":[]}]', 4) == [
+    assert _wg_full_tunnel.parse_table_routes('[{"dst":"default","dev":"wg0","scope":"link","flags":[]}]', 4) == [
         ("0.0.0.0/0", "wg0")]
-    assert _wg.parse_table_routes(
+    assert _wg_full_tunnel.parse_table_routes(
         '[{"dst":"default","dev":"wg0","metric":1024,"flags":[],"pref":"medium"},'
         '{"type":"unreachable","dst":"fd00::/8","flags":[]}]', 6) == [("::/0", "wg0"), ("fd00::/8", None)]
-    assert _wg.parse_table_routes("", 4) == []
+    assert _wg_full_tunnel.parse_table_routes("", 4) == []
 
 
 def plan(families=(4,), table=51820, live_fwmark=None, rules=None, routes=None, svm="0", name="wg0"):
     if rules is None:
         rules = {4: rules_of(json.dumps(DEFAULT_RULES[4])), 6: rules_of(json.dumps(DEFAULT_RULES[6]))}
-    remove, add = _wg.plan_full_tunnel(name, list(families), table, live_fwmark, rules, routes or {}, svm)
+    remove, add = _wg_full_tunnel.plan_full_tunnel(name, list(families), table, live_fwmark, rules, routes or {}, svm)
     return [" ".join(a) for a in remove], [" ".join(a) for a in add]
 
 

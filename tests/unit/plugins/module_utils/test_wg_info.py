@@ -13,14 +13,16 @@ import subprocess
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_config
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_info
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
 PRIVATE_0 = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 PRIVATE_1 = "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="
-PUBLIC_0 = _wg.public_key(PRIVATE_0)
-PUBLIC_1 = _wg.public_key(PRIVATE_1)
+PUBLIC_0 = _wg_crypto.public_key(PRIVATE_0)
+PUBLIC_1 = _wg_crypto.public_key(PRIVATE_1)
 PEER_A = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg="
 PEER_B = "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0="
 PEER_C = "gN65BkIKy1eCE9pP1wdc8ROUtkHLF2PfAqYdyYBz6EA="
@@ -247,7 +249,7 @@ def test_boot_config_names_each_peer_after_its_inventory_host():
     keys = {"wg0": {"hub": PUBLIC_0, "laptop": PEER_A, "router": PEER_B}}
     plan = _topology.plan_networks(hostvars, {"wg0": {"range": "10.77.0.0/24"}}, groups, keys)
     (hub,) = _topology.host_interfaces(json.dumps(plan), "hub", peers_as_json=True)
-    peers = [_wg.normalize_peer(p) for p in _wg.peers_from_json(hub["peers"])]
-    config = _wg.render_config({"addresses": hub["addresses"]}, peers, PRIVATE_0)
+    peers = [_wg_peers.normalize_peer(p) for p in _wg_peers.peers_from_json(hub["peers"])]
+    config = _wg_config.render_config({"addresses": hub["addresses"]}, peers, PRIVATE_0)
     assert _wg_info.friendly_names(config) == {PEER_A: "laptop", PEER_B: "router"}
     assert config.count("# friendly_name = ") == 2

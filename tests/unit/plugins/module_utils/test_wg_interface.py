@@ -11,7 +11,7 @@ import stat
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_interface
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterface
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterfaceError
@@ -19,7 +19,7 @@ from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils.fake_ho
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import wg_quick
 
 PRIVATE = "dwdtCnMYpX08FsFyUbJmRd9ML4frwJkqsXf7pR25LCo="
-PUBLIC = _wg.public_key(PRIVATE)
+PUBLIC = _wg_crypto.public_key(PRIVATE)
 PSK = "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE="
 A = "ERERERERERERERERERERERERERERERERERERERERERE="
 B = "IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI="
@@ -183,10 +183,10 @@ def test_new_peer_is_one_wg_set(world):
         ["wg", "set", "wg0", "peer", C, "preshared-key", "/dev/null", "persistent-keepalive", "off",
          "allowed-ips", "10.77.0.4/32"],
     ]
-    assert result["peers_added"] == [_wg.fingerprint(C)]
+    assert result["peers_added"] == [_wg_crypto.fingerprint(C)]
     assert result["peers_removed"] == [] and result["peers_changed"] == []
     assert "PublicKey = %s" % C in world.config_path.read_text()
-    assert "spoke-c (%s)" % _wg.fingerprint(C) in result["diff"]["after"]
+    assert "spoke-c (%s)" % _wg_crypto.fingerprint(C) in result["diff"]["after"]
     assert "spoke-c" not in result["diff"]["before"]
     # Applied: the next run has nothing to do.
     again = world.present(peers=peers)
@@ -218,7 +218,7 @@ def test_stale_peer_removed_with_its_route(world):
         "wg set wg0 peer %s remove" % D,
         "ip route del 172.20.0.0/24 dev wg0",
     ]
-    assert result["peers_removed"] == [_wg.fingerprint(D)]
+    assert result["peers_removed"] == [_wg_crypto.fingerprint(D)]
     assert result["changed"] is True
     assert D not in world.host.wg["peers"]
     assert world.present()["changed"] is False
@@ -249,7 +249,7 @@ def test_changed_fields_only(world):
         "wg set wg0 peer %s allowed-ips 10.77.0.2/32 peer %s persistent-keepalive off" % (A, B),
         "ip route del 192.168.10.0/24 dev wg0",
     ]
-    assert sorted(result["peers_changed"]) == sorted([_wg.fingerprint(A), _wg.fingerprint(B)])
+    assert sorted(result["peers_changed"]) == sorted([_wg_crypto.fingerprint(A), _wg_crypto.fingerprint(B)])
     assert world.present(peers=peers)["changed"] is False
 
 
@@ -309,7 +309,7 @@ def test_private_key_rotation_and_listen_port(world):
     result = world.present(listen_port=51821)
     assert world.host.mutation_strings() == [
         "wg set wg0 private-key %s listen-port 51821" % world.key_path]
-    assert result["public_key"] == _wg.public_key(new_private)
+    assert result["public_key"] == _wg_crypto.public_key(new_private)
     assert new_private not in repr(result)
     assert "PrivateKey = %s" % new_private in world.config_path.read_text()
     assert world.present(listen_port=51821)["changed"] is False
@@ -376,7 +376,7 @@ def test_create_with_systemd_userspace(tmp_path):
         "systemctl enable %s" % UNIT,
     ]
     assert world.host.link["kind"] == "tun" and world.host.active and world.host.enabled
-    assert sorted(result["peers_added"]) == sorted([_wg.fingerprint(A), _wg.fingerprint(B)])
+    assert sorted(result["peers_added"]) == sorted([_wg_crypto.fingerprint(A), _wg_crypto.fingerprint(B)])
     assert result["diff"]["before"] == ""
     assert world.present(implementation="userspace")["changed"] is False
     assert world.host.mutations == []
@@ -461,7 +461,7 @@ def test_check_mode_create(tmp_path):
     assert world.host.link is None
     assert "write %s" % world.config_path in result["actions"]
     assert "systemctl restart %s" % UNIT in result["actions"]
-    assert sorted(result["peers_added"]) == sorted([_wg.fingerprint(A), _wg.fingerprint(B)])
+    assert sorted(result["peers_added"]) == sorted([_wg_crypto.fingerprint(A), _wg_crypto.fingerprint(B)])
 
 
 def test_check_mode_peer_add(world):
@@ -473,7 +473,7 @@ def test_check_mode_peer_add(world):
     assert world.host.mutations == []
     assert world.config_path.read_text() == config_before
     assert C not in world.host.wg["peers"]
-    assert result["peers_added"] == [_wg.fingerprint(C)]
+    assert result["peers_added"] == [_wg_crypto.fingerprint(C)]
     assert any(a.startswith("wg set wg0 peer %s" % C) for a in result["actions"])
     assert "ip route add 192.168.30.0/24 dev wg0" in result["actions"]
 
@@ -502,7 +502,7 @@ def test_config_drift_diff_and_result_are_secret_free(world):
     # The live PSK differs from the file: the diff says so, and nothing more.
     assert "preshared_key: <redacted, changed>" in result["diff"]["after"]
     assert "preshared_key: <redacted>" in result["diff"]["before"]
-    assert _wg.fingerprint(PUBLIC) in result["diff"]["after"]
+    assert _wg_crypto.fingerprint(PUBLIC) in result["diff"]["after"]
 
 
 def test_created_result_and_commands_are_secret_free(tmp_path):

@@ -19,7 +19,7 @@ import tempfile
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import WireGuardInterfaceError
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_interface import check_params
 from ansible_collections.wgnet.wireguard.tests.unit.hostile import SCALARS, VALUES, spoiled
@@ -57,7 +57,7 @@ def hostile_params(draw):
 def _json_round_trip(peers):
     """What peers_json hands the backend: any JSON the caller wrote."""
     try:
-        return _wg.peers_from_json(json.dumps(peers, default=repr))
+        return _wg_peers.peers_from_json(json.dumps(peers, default=repr))
     except ValueError:
         return None
 

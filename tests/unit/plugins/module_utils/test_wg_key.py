@@ -12,7 +12,7 @@ import stat
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_key
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_key import PrivateKeyFile
 from ansible_collections.wgnet.wireguard.plugins.module_utils._wg_key import WireGuardKeyError
@@ -57,7 +57,7 @@ def write_key(paths, text, file_mode=0o600):
 
 
 def test_known_key_public_derivation():
-    assert _wg.public_key(KNOWN_PRIVATE) == KNOWN_PUBLIC
+    assert _wg_crypto.public_key(KNOWN_PRIVATE) == KNOWN_PUBLIC
 
 
 def test_generates_key_0600_in_0700_dir(paths):
@@ -65,13 +65,13 @@ def test_generates_key_0600_in_0700_dir(paths):
     assert result["changed"] is True and result["generated"] is True
     private = key_text(paths)
     assert private.endswith("\n")
-    assert _wg.is_valid_key(private)
+    assert _wg_crypto.is_valid_key(private)
     assert mode(paths.key) == 0o600
     assert mode(paths.dir) == 0o700
-    assert result["public_key"] == _wg.public_key(private.strip())
+    assert result["public_key"] == _wg_crypto.public_key(private.strip())
     assert result["path"] == str(paths.key)
     assert result["diff"]["before"] == {"exists": False, "public_key": None}
-    assert result["diff"]["after"]["public_key"] == _wg.fingerprint(result["public_key"])
+    assert result["diff"]["after"]["public_key"] == _wg_crypto.fingerprint(result["public_key"])
     assert_no_private_in(result, private)
 
 
@@ -131,9 +131,9 @@ def test_full_idempotence_replaces_invalid_file(paths):
     result = run(paths, regenerate="full_idempotence")
     assert result["changed"] is True and result["generated"] is True
     private = key_text(paths)
-    assert _wg.is_valid_key(private)
+    assert _wg_crypto.is_valid_key(private)
     assert mode(paths.key) == 0o600
-    assert result["public_key"] == _wg.public_key(private.strip())
+    assert result["public_key"] == _wg_crypto.public_key(private.strip())
     assert result["diff"]["before"] == {"exists": True, "public_key": None}
 
 
@@ -148,7 +148,7 @@ def test_full_idempotence_keeps_valid_file(paths):
 def test_missing_file_is_generated_under_every_policy(paths, regenerate):
     result = run(paths, regenerate=regenerate)
     assert result["generated"] is True
-    assert _wg.is_valid_key(key_text(paths))
+    assert _wg_crypto.is_valid_key(key_text(paths))
 
 
 def test_always_regenerates(paths):
@@ -157,7 +157,7 @@ def test_always_regenerates(paths):
     second = run(paths, regenerate="always")
     assert first["changed"] and first["generated"] and second["changed"] and second["generated"]
     assert len({KNOWN_PUBLIC, first["public_key"], second["public_key"]}) == 3
-    assert _wg.public_key(key_text(paths).strip()) == second["public_key"]
+    assert _wg_crypto.public_key(key_text(paths).strip()) == second["public_key"]
     fact = json.loads(paths.fact.read_text())
     assert fact["wg0"]["public_key"] == second["public_key"]
 
@@ -222,7 +222,7 @@ def test_rotation_replaces_once_per_id(paths):
     first = run_rotation(paths, "2026-11-21")
     assert first["changed"] and first["generated"] and first["rotated"]
     assert first["public_key"] != KNOWN_PUBLIC
-    assert _wg.public_key(key_text(paths).strip()) == first["public_key"]
+    assert _wg_crypto.public_key(key_text(paths).strip()) == first["public_key"]
     assert json.loads(paths.fact.read_text())["wg0"] == {
         "public_key": first["public_key"], "private_key_path": str(paths.key), "rotation_id": "2026-11-21"}
     again = run_rotation(paths, "2026-11-21")
@@ -264,7 +264,7 @@ def test_rotation_replaces_invalid_key_even_under_fail(paths):
     write_key(paths, "garbage\n")
     result = run_rotation(paths, "r1")
     assert result["generated"] and not result["rotated"]
-    assert _wg.is_valid_key(key_text(paths).strip())
+    assert _wg_crypto.is_valid_key(key_text(paths).strip())
 
 
 def test_rotation_needs_fact_dir(paths):

@@ -2,7 +2,7 @@
 # Copyright (c) 2026, wgnet.wireguard contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The reconcile plan in _wg: normalize_peer, plan_peers, wg_set_args,
+"""The reconcile plan in _wg_peers: normalize_peer, plan_peers, wg_set_args,
 plan_interface, plan_addresses, wanted_routes, plan_routes, summarize."""
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_values
 
 A = "ERERERERERERERERERERERERERERERERERERERERERE="
 B = "IiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiIiI="
@@ -24,14 +26,14 @@ PSK = "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE="
 
 
 def peer(key, allowed=(), endpoint=None, keepalive=0, name=None, psk_path=None):
-    return _wg.normalize_peer({"public_key": key, "name": name, "allowed_ips": list(allowed),
+    return _wg_peers.normalize_peer({"public_key": key, "name": name, "allowed_ips": list(allowed),
                                "endpoint": endpoint, "persistent_keepalive": keepalive,
                                "preshared_key_path": psk_path})
 
 
 def live(key, allowed=(), endpoint=None, keepalive=0, psk=None):
     return {"public_key": key, "preshared_key": psk, "endpoint": endpoint,
-            "allowed_ips": sorted(_wg.normalize_prefix(p) for p in allowed),
+            "allowed_ips": sorted(_wg_values.normalize_prefix(p) for p in allowed),
             "latest_handshake": 0, "transfer_rx": 0, "transfer_tx": 0, "persistent_keepalive": keepalive}
 
 
@@ -49,7 +51,7 @@ def literal_resolve(host, _port):
 
 # ------------------------------------------------------------ normalize_peer
 def test_normalize_peer():
-    got = _wg.normalize_peer({
+    got = _wg_peers.normalize_peer({
         "public_key": " %s\n" % A, "name": "site-a",
         "allowed_ips": ["192.168.1.9/24", "10.0.0.2", "192.168.1.0/24"],
         "endpoint": "vpn.example.com", "persistent_keepalive": "25", "preshared_key_path": "/etc/wireguard/a.psk",
@@ -62,17 +64,17 @@ def test_normalize_peer():
 
 
 def test_normalize_peer_defaults():
-    assert _wg.normalize_peer({"public_key": A}) == {
+    assert _wg_peers.normalize_peer({"public_key": A}) == {
         "name": None, "public_key": A, "allowed_ips": [], "endpoint": None,
         "persistent_keepalive": 0, "preshared_key_path": None}
 
 
 def test_normalize_peer_default_port_argument():
-    assert _wg.normalize_peer({"public_key": A, "endpoint": "h"}, default_port=4500)["endpoint"] == "h:4500"
-    assert _wg.normalize_peer({"public_key": A, "endpoint": "[2001:db8::1]"})["endpoint"] == "[2001:db8::1]:51820"
+    assert _wg_peers.normalize_peer({"public_key": A, "endpoint": "h"}, default_port=4500)["endpoint"] == "h:4500"
+    assert _wg_peers.normalize_peer({"public_key": A, "endpoint": "[2001:db8::1]"})["endpoint"] == "[2001:db8::1]:51820"
     # wg would split an unbracketed address at its last ':', so it is refused.
     with pytest.raises(ValueError, match="brackets"):
-        _wg.normalize_peer({"public_key": A, "endpoint": "2001:db8::1"})
+        _wg_peers.normalize_peer({"public_key": A, "endpoint": "2001:db8::1"})
 
 
 @pytest.mark.parametrize("raw,words", [
@@ -86,15 +88,15 @@ def test_normalize_peer_default_port_argument():
 ])
 def test_normalize_peer_errors_name_peer_and_field(raw, words):
     with pytest.raises(ValueError) as exc:
-        _wg.normalize_peer(raw)
+        _wg_peers.normalize_peer(raw)
     for word in words:
         assert word in str(exc.value)
 
 
 def test_allowed_ips_unique_accepts_overlap_but_not_duplicates():
-    _wg.check_allowed_ips_unique([peer(A, ["10.0.0.0/24"]), peer(B, ["10.0.0.0/25", "10.0.0.2/32"])])
+    _wg_peers.check_allowed_ips_unique([peer(A, ["10.0.0.0/24"]), peer(B, ["10.0.0.0/25", "10.0.0.2/32"])])
     with pytest.raises(ValueError) as exc:
-        _wg.check_allowed_ips_unique([peer(A, ["10.0.0.2/32"], name="alpha"),
+        _wg_peers.check_allowed_ips_unique([peer(A, ["10.0.0.2/32"], name="alpha"),
                                       peer(B, ["10.0.0.7/24"], name="beta"),
                                       peer(C, ["10.0.0.2"], name="gamma")])
     msg = str(exc.value)
@@ -104,7 +106,7 @@ def test_allowed_ips_unique_accepts_overlap_but_not_duplicates():
 
 def test_allowed_ips_unique_uses_fingerprint_without_name():
     with pytest.raises(ValueError) as exc:
-        _wg.check_allowed_ips_unique([peer(A, ["fd00::/64"]), peer(B, ["fd00::1/64"])])
+        _wg_peers.check_allowed_ips_unique([peer(A, ["fd00::/64"]), peer(B, ["fd00::1/64"])])
     assert A[:8] in str(exc.value) and B[:8] in str(exc.value)
 
 
@@ -112,13 +114,13 @@ def test_allowed_ips_unique_uses_fingerprint_without_name():
 def test_plan_in_sync_is_empty():
     wanted = [peer(A, ["10.0.0.2/32"], endpoint="203.0.113.1:51820", keepalive=25), peer(B, ["10.0.0.3/32"])]
     lives = {A: live(A, ["10.0.0.2/32"], "203.0.113.1:51820", 25), B: live(B, ["10.0.0.3/32"])}
-    assert _wg.plan_peers(wanted, lives, psk_always, literal_resolve) == {"add": [], "remove": [], "change": []}
+    assert _wg_peers.plan_peers(wanted, lives, psk_always, literal_resolve) == {"add": [], "remove": [], "change": []}
 
 
 def test_plan_add_and_remove():
     wanted = [peer(B, ["10.0.0.3/32"]), peer(A, ["10.0.0.2/32"])]
     lives = {A: live(A, ["10.0.0.2/32"]), D: live(D, ["10.0.0.4/32"]), C: live(C)}
-    plan = _wg.plan_peers(wanted, lives, psk_always, no_dns)
+    plan = _wg_peers.plan_peers(wanted, lives, psk_always, no_dns)
     assert [p["public_key"] for p in plan["add"]] == [B]
     assert plan["remove"] == sorted([C, D])
     assert plan["change"] == []
@@ -137,7 +139,7 @@ def test_plan_add_and_remove():
      ["allowed_ips", "endpoint", "persistent_keepalive"]),
 ])
 def test_plan_change_per_field(wanted_kw, live_kw, fields):
-    plan = _wg.plan_peers([peer(A, **wanted_kw)], {A: live(A, **live_kw)}, psk_always, literal_resolve)
+    plan = _wg_peers.plan_peers([peer(A, **wanted_kw)], {A: live(A, **live_kw)}, psk_always, literal_resolve)
     assert plan["add"] == [] and plan["remove"] == []
     assert [(p["public_key"], f) for p, f in plan["change"]] == [(A, fields)]
 
@@ -145,7 +147,7 @@ def test_plan_change_per_field(wanted_kw, live_kw, fields):
 def test_plan_allowed_ips_order_does_not_matter():
     wanted = [peer(A, ["192.168.1.0/24", "10.0.0.2/32"])]
     lives = {A: live(A, ["10.0.0.2/32", "192.168.1.0/24"])}
-    assert _wg.plan_peers(wanted, lives, psk_always, no_dns)["change"] == []
+    assert _wg_peers.plan_peers(wanted, lives, psk_always, no_dns)["change"] == []
 
 
 def test_plan_preshared_key_compared_through_callback():
@@ -157,13 +159,13 @@ def test_plan_preshared_key_compared_through_callback():
 
     wanted = [peer(A, psk_path="/k/a.psk"), peer(B, psk_path="/k/b.psk"), peer(C)]
     lives = {A: live(A), B: live(B), C: live(C)}
-    plan = _wg.plan_peers(wanted, lives, psk_match, no_dns)
+    plan = _wg_peers.plan_peers(wanted, lives, psk_match, no_dns)
     assert [(p["public_key"], f) for p, f in plan["change"]] == [(B, ["preshared_key"])]
     assert sorted(calls) == sorted([(A, "/k/a.psk"), (B, "/k/b.psk"), (C, None)])
 
 
 def test_roaming_endpoint_ignored_when_none_wanted():
-    plan = _wg.plan_peers([peer(A, ["10.0.0.2/32"])], {A: live(A, ["10.0.0.2/32"], "198.51.100.7:40123")},
+    plan = _wg_peers.plan_peers([peer(A, ["10.0.0.2/32"])], {A: live(A, ["10.0.0.2/32"], "198.51.100.7:40123")},
                           psk_always, no_dns)
     assert plan["change"] == []
 
@@ -177,25 +179,25 @@ def test_dns_endpoint_compared_through_resolve():
 
     wanted = [peer(A, endpoint="hub.example.net")]
     for live_endpoint in ("203.0.113.10:51820", "[2001:db8::10]:51820"):
-        plan = _wg.plan_peers(wanted, {A: live(A, endpoint=live_endpoint)}, psk_always, resolve)
+        plan = _wg_peers.plan_peers(wanted, {A: live(A, endpoint=live_endpoint)}, psk_always, resolve)
         assert plan["change"] == []
     assert seen[0] == ("hub.example.net", 51820)
-    plan = _wg.plan_peers(wanted, {A: live(A, endpoint="203.0.113.99:51820")}, psk_always, resolve)
+    plan = _wg_peers.plan_peers(wanted, {A: live(A, endpoint="203.0.113.99:51820")}, psk_always, resolve)
     assert [f for _p, f in plan["change"]] == [["endpoint"]]
     # Right address, wrong port: changed without asking DNS to decide.
-    plan = _wg.plan_peers(wanted, {A: live(A, endpoint="203.0.113.10:4500")}, psk_always, resolve)
+    plan = _wg_peers.plan_peers(wanted, {A: live(A, endpoint="203.0.113.10:4500")}, psk_always, resolve)
     assert [f for _p, f in plan["change"]] == [["endpoint"]]
 
 
 def test_unresolvable_dns_endpoint_counts_as_changed():
-    plan = _wg.plan_peers([peer(A, endpoint="gone.example.net:51820")], {A: live(A, endpoint="203.0.113.1:51820")},
+    plan = _wg_peers.plan_peers([peer(A, endpoint="gone.example.net:51820")], {A: live(A, endpoint="203.0.113.1:51820")},
                           psk_always, lambda h, p: set())
     assert [f for _p, f in plan["change"]] == [["endpoint"]]
 
 
 # ------------------------------------------------------------ wg_set_args
 def test_wg_set_args_nothing_to_do():
-    assert _wg.wg_set_args("wg0", {}, {"add": [], "remove": [], "change": []}) is None
+    assert _wg_peers.wg_set_args("wg0", {}, {"add": [], "remove": [], "change": []}) is None
 
 
 def test_wg_set_args_add_remove_change_in_one_argv():
@@ -206,7 +208,7 @@ def test_wg_set_args_add_remove_change_in_one_argv():
         "remove": [D],
         "change": [(peer(A, ["10.0.0.2/32"], keepalive=0, endpoint="203.0.113.5:51820"), ["persistent_keepalive"])],
     }
-    argv = _wg.wg_set_args("wg0", {}, plan)
+    argv = _wg_peers.wg_set_args("wg0", {}, plan)
     assert argv == [
         "wg", "set", "wg0",
         "peer", D, "remove",
@@ -225,17 +227,17 @@ def test_wg_set_args_add_remove_change_in_one_argv():
 ])
 def test_wg_set_args_change_touches_only_changed_fields(fields, expected):
     p = peer(A, ["10.0.0.2/32", "192.168.1.0/24"], endpoint="203.0.113.5:51820", keepalive=25, psk_path="/k/a.psk")
-    argv = _wg.wg_set_args("wg0", {}, {"add": [], "remove": [], "change": [(p, fields)]})
+    argv = _wg_peers.wg_set_args("wg0", {}, {"add": [], "remove": [], "change": [(p, fields)]})
     assert argv == ["wg", "set", "wg0", "peer", A] + expected
 
 
 def test_wg_set_args_psk_removed_with_dev_null():
-    argv = _wg.wg_set_args("wg0", {}, {"add": [], "remove": [], "change": [(peer(A), ["preshared_key"])]})
+    argv = _wg_peers.wg_set_args("wg0", {}, {"add": [], "remove": [], "change": [(peer(A), ["preshared_key"])]})
     assert argv == ["wg", "set", "wg0", "peer", A, "preshared-key", "/dev/null"]
 
 
 def test_wg_set_args_clearing_allowed_ips():
-    argv = _wg.wg_set_args("wg0", {}, {"add": [], "remove": [], "change": [(peer(A), ["allowed_ips"])]})
+    argv = _wg_peers.wg_set_args("wg0", {}, {"add": [], "remove": [], "change": [(peer(A), ["allowed_ips"])]})
     assert argv == ["wg", "set", "wg0", "peer", A, "allowed-ips", ""]
 
 
@@ -247,7 +249,7 @@ def test_wg_set_args_clearing_allowed_ips():
     ({"fwmark": 0}, ["fwmark", "off"]),
 ])
 def test_wg_set_args_interface_changes(changes, expected):
-    argv = _wg.wg_set_args("wg0", changes, {"add": [], "remove": [], "change": []}, "/etc/wireguard/wg0.key")
+    argv = _wg_peers.wg_set_args("wg0", changes, {"add": [], "remove": [], "change": []}, "/etc/wireguard/wg0.key")
     assert argv == ["wg", "set", "wg0"] + expected
 
 
@@ -269,12 +271,12 @@ def test_wg_set_args_carries_no_secret(wanted_raw, removed, rekey):
     half = len(wanted) // 2
     plan = {"add": wanted[:half], "remove": removed,
             "change": [(p, ["allowed_ips", "endpoint", "persistent_keepalive", "preshared_key"]) for p in wanted[half:]]}
-    argv = _wg.wg_set_args("wg0", {"private_key": True} if rekey else {}, plan, "/etc/wireguard/wg0.key")
+    argv = _wg_peers.wg_set_args("wg0", {"private_key": True} if rekey else {}, plan, "/etc/wireguard/wg0.key")
     public = set(p["public_key"] for p in wanted) | set(removed)
     assert argv[:3] == ["wg", "set", "wg0"]
     for arg in argv:
         assert PRIVATE not in arg and PSK not in arg
-        if _wg.is_valid_key(arg):
+        if _wg_crypto.is_valid_key(arg):
             assert arg in public
     # Every peer appears exactly once, after the word "peer".
     peer_args = [argv[i + 1] for i, a in enumerate(argv) if a == "peer"]
@@ -297,23 +299,23 @@ def test_wg_set_args_carries_no_secret(wanted_raw, removed, rekey):
     ({"fwmark": None}, {"fwmark": 7}, {}),
 ])
 def test_plan_interface(wanted, live_iface, expected):
-    assert _wg.plan_interface(wanted, live_iface) == expected
+    assert _wg_peers.plan_interface(wanted, live_iface) == expected
 
 
 # ------------------------------------------------------------ addresses and routes
 def test_plan_addresses():
-    add, remove = _wg.plan_addresses(["10.0.0.1/24", "FD00::1/64", "10.1.0.1"],
+    add, remove = _wg_peers.plan_addresses(["10.0.0.1/24", "FD00::1/64", "10.1.0.1"],
                                      ["10.0.0.1/24", "10.9.0.1/24", "10.1.0.1/32"])
     assert add == ["fd00::1/64"]
     assert remove == ["10.9.0.1/24"]
 
 
 def test_plan_addresses_prefix_length_change():
-    assert _wg.plan_addresses(["10.0.0.1/16"], ["10.0.0.1/24"]) == (["10.0.0.1/16"], ["10.0.0.1/24"])
+    assert _wg_peers.plan_addresses(["10.0.0.1/16"], ["10.0.0.1/24"]) == (["10.0.0.1/16"], ["10.0.0.1/24"])
 
 
 def test_plan_addresses_in_sync():
-    assert _wg.plan_addresses(["10.0.0.1/24"], ["10.0.0.1/24"]) == ([], [])
+    assert _wg_peers.plan_addresses(["10.0.0.1/24"], ["10.0.0.1/24"]) == ([], [])
 
 
 def test_wanted_routes():
@@ -322,23 +324,23 @@ def test_wanted_routes():
         peer(B, ["10.77.0.3/32", "0.0.0.0/0", "::/0"]),
         peer(C, ["fd77::5/128", "fd99::/64", "10.78.0.0/16"]),
     ]
-    assert _wg.wanted_routes(["10.77.0.2/24", "fd77::2/64"], peers) == sorted(
+    assert _wg_peers.wanted_routes(["10.77.0.2/24", "fd77::2/64"], peers) == sorted(
         ["192.168.10.0/24", "fd99::/64", "10.78.0.0/16"])
 
 
 def test_wanted_routes_host_address_connects_nothing():
     peers = [peer(A, ["10.77.0.0/24", "10.77.0.1/32"])]
-    assert _wg.wanted_routes(["10.77.0.2/32"], peers) == ["10.77.0.0/24", "10.77.0.1/32"]
+    assert _wg_peers.wanted_routes(["10.77.0.2/32"], peers) == ["10.77.0.0/24", "10.77.0.1/32"]
 
 
 def test_wanted_routes_family_is_respected():
     # An IPv4 prefix is never "inside" an IPv6 network or the reverse.
-    assert _wg.wanted_routes(["::/0"], [peer(A, ["10.0.0.0/8"])]) == ["10.0.0.0/8"]
+    assert _wg_peers.wanted_routes(["::/0"], [peer(A, ["10.0.0.0/8"])]) == ["10.0.0.0/8"]
 
 
 def test_plan_routes():
     peers = [peer(A, ["192.168.10.0/24"]), peer(B, ["172.16.0.0/16", "fd99::/64"])]
-    wanted = _wg.wanted_routes(["10.77.0.2/24"], peers)
+    wanted = _wg_peers.wanted_routes(["10.77.0.2/24"], peers)
     live_routes = [
         "192.168.10.0/24",     # wanted and present
         "172.16.5.0/24",       # user route inside B's AllowedIPs: kept
@@ -347,13 +349,13 @@ def test_plan_routes():
         "10.0.0.0/8",          # wider than anything allowed: removed
         "2001:db8::/32",       # removed
     ]
-    add, remove = _wg.plan_routes(wanted, live_routes, peers)
+    add, remove = _wg_peers.plan_routes(wanted, live_routes, peers)
     assert add == ["172.16.0.0/16", "fd99::/64"]
     assert remove == sorted(["192.168.99.0/24", "10.0.0.0/8", "2001:db8::/32"])
 
 
 def test_plan_routes_normalizes_live_routes():
-    add, remove = _wg.plan_routes(["192.168.10.0/24"], ["192.168.10.1/24"], [peer(A, ["192.168.10.0/24"])])
+    add, remove = _wg_peers.plan_routes(["192.168.10.0/24"], ["192.168.10.1/24"], [peer(A, ["192.168.10.0/24"])])
     assert (add, remove) == ([], [])
 
 
@@ -363,8 +365,8 @@ def test_summarize_is_secret_free_and_stable():
              "fwmark": None}
     peers = [peer(C, ["10.0.0.3/32"], endpoint="h:1", keepalive=25, name="gamma", psk_path="/k/c.psk"),
              peer(B, [])]
-    text = _wg.summarize(iface, peers)
-    assert text == _wg.summarize(iface, list(reversed(peers)))
+    text = _wg_peers.summarize(iface, peers)
+    assert text == _wg_peers.summarize(iface, list(reversed(peers)))
     assert text == (
         "interface:\n"
         "  public_key: %s...\n"
@@ -383,6 +385,6 @@ def test_summarize_is_secret_free_and_stable():
 
 
 def test_summarize_redacts_live_psk_value():
-    text = _wg.summarize({}, [dict(live(A), preshared_key=PSK)])
+    text = _wg_peers.summarize({}, [dict(live(A), preshared_key=PSK)])
     assert PSK not in text
     assert "preshared_key: <redacted>" in text

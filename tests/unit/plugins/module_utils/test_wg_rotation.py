@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_interface
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils.test_wg_interface import A
 from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils.test_wg_interface import C
@@ -26,13 +27,13 @@ def live(key, allowed, endpoint=None):
 
 
 def wanted(key, allowed, endpoint=None):
-    return _wg.normalize_peer({"public_key": key, "allowed_ips": allowed, "endpoint": endpoint})
+    return _wg_peers.normalize_peer({"public_key": key, "allowed_ips": allowed, "endpoint": endpoint})
 
 
 def test_carry_endpoint_of_the_replaced_peer():
     live_peers = {A: live(A, ["10.77.0.2/32", "192.168.10.0/24"], "198.51.100.7:41000")}
     added = [wanted(NEW_A, ["192.168.10.0/24", "10.77.0.2/32"])]
-    result = _wg.carry_endpoints(added, [A], live_peers)
+    result = _wg_peers.carry_endpoints(added, [A], live_peers)
     assert result[0]["endpoint"] == "198.51.100.7:41000"
     assert added[0]["endpoint"] is None          # the wanted peer (and so the boot config) is untouched
 
@@ -42,15 +43,15 @@ def test_carry_keeps_a_wanted_endpoint_and_needs_equal_allowed_ips():
                   C: live(C, ["10.77.0.4/32"], "198.51.100.8:1")}
     own = wanted(NEW_A, ["10.77.0.2/32"], "spoke.example.net:51820")
     other = wanted(NEW_A, ["10.77.0.9/32"])
-    assert _wg.carry_endpoints([own], [A], live_peers)[0]["endpoint"] == "spoke.example.net:51820"
-    assert _wg.carry_endpoints([other], [A, C], live_peers)[0]["endpoint"] is None
+    assert _wg_peers.carry_endpoints([own], [A], live_peers)[0]["endpoint"] == "spoke.example.net:51820"
+    assert _wg_peers.carry_endpoints([other], [A, C], live_peers)[0]["endpoint"] is None
     # A peer that stays (not removed) lends nothing.
-    assert _wg.carry_endpoints([wanted(NEW_A, ["10.77.0.4/32"])], [A], live_peers)[0]["endpoint"] is None
+    assert _wg_peers.carry_endpoints([wanted(NEW_A, ["10.77.0.4/32"])], [A], live_peers)[0]["endpoint"] is None
 
 
 def test_carry_without_live_endpoint():
     live_peers = {A: live(A, ["10.77.0.2/32"])}
-    assert _wg.carry_endpoints([wanted(NEW_A, ["10.77.0.2/32"])], [A], live_peers)[0]["endpoint"] is None
+    assert _wg_peers.carry_endpoints([wanted(NEW_A, ["10.77.0.2/32"])], [A], live_peers)[0]["endpoint"] is None
 
 
 def test_hub_swaps_a_rotated_spoke_in_one_wg_set_with_its_roamed_endpoint(tmp_path):
@@ -62,7 +63,7 @@ def test_hub_swaps_a_rotated_spoke_in_one_wg_set_with_its_roamed_endpoint(tmp_pa
     assert world.host.mutation_strings() == [
         "wg set wg0 peer %s remove peer %s preshared-key /dev/null endpoint 198.51.100.7:41000 "
         "persistent-keepalive off allowed-ips 10.77.0.2/32,192.168.10.0/24" % (A, NEW_A)]
-    assert result["peers_added"] == [_wg.fingerprint(NEW_A)] and result["peers_removed"] == [_wg.fingerprint(A)]
+    assert result["peers_added"] == [_wg_crypto.fingerprint(NEW_A)] and result["peers_removed"] == [_wg_crypto.fingerprint(A)]
     # Routes stay: the same prefixes, the same interface.
     assert not any(a.startswith("ip route") for a in result["actions"])
     config = world.config_path.read_text()
@@ -75,9 +76,9 @@ def test_hub_swaps_a_rotated_spoke_in_one_wg_set_with_its_roamed_endpoint(tmp_pa
 def test_kick_addresses_one_per_peer_never_our_own():
     peers = [wanted(A, ["10.77.0.0/24", "192.168.10.0/24"]), wanted(C, ["10.77.0.4/32"]),
              wanted(NEW_A, ["0.0.0.0/0", "fd00::/64"])]
-    assert _wg.kick_addresses(peers, ["10.77.0.1/24"]) == ["10.77.0.2", "10.77.0.4", "fd00::1"]
-    assert _wg.kick_addresses(peers, ["10.77.0.2/24"]) == ["10.77.0.1", "10.77.0.4", "fd00::1"]
-    assert _wg.kick_addresses([wanted(A, ["0.0.0.0/0"])], ["10.77.0.2/24"]) == []
+    assert _wg_peers.kick_addresses(peers, ["10.77.0.1/24"]) == ["10.77.0.2", "10.77.0.4", "fd00::1"]
+    assert _wg_peers.kick_addresses(peers, ["10.77.0.2/24"]) == ["10.77.0.1", "10.77.0.4", "fd00::1"]
+    assert _wg_peers.kick_addresses([wanted(A, ["0.0.0.0/0"])], ["10.77.0.2/24"]) == []
 
 
 def test_switch_at_waits_then_sets_and_calls_no_one_for_a_new_peer(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """A full wg-quick config parser for tests: what they read back from
-_wg.render_config and from files the modules wrote. The modules themselves
+_wg_config.render_config and from files the modules wrote. The modules themselves
 never parse a whole config (wg_info reads only friendly names and public
 keys), so it lives here rather than in module_utils, which ships to hosts."""
 

@@ -11,7 +11,7 @@ import base64
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _clients
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
@@ -19,7 +19,7 @@ from ansible_collections.wgnet.wireguard.tests.unit.plugins.module_utils import 
 
 
 def key(i):
-    return _wg.public_key(base64.b64encode(bytes([i]) * 32).decode())
+    return _wg_crypto.public_key(base64.b64encode(bytes([i]) * 32).decode())
 
 
 HOSTVARS = {

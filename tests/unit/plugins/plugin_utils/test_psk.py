@@ -12,12 +12,12 @@ import hmac
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _psk
 
-A = _wg.public_key(base64.b64encode(b"\x01" * 32).decode())
-B = _wg.public_key(base64.b64encode(b"\x02" * 32).decode())
-C = _wg.public_key(base64.b64encode(b"\x03" * 32).decode())
+A = _wg_crypto.public_key(base64.b64encode(b"\x01" * 32).decode())
+B = _wg_crypto.public_key(base64.b64encode(b"\x02" * 32).decode())
+C = _wg_crypto.public_key(base64.b64encode(b"\x03" * 32).decode())
 MASTER = "correct horse battery staple 42"
 
 
@@ -31,7 +31,7 @@ def test_known_value():
 
 def test_is_a_wireguard_key():
     psk = _psk.derive_psk(MASTER, "wg0", A, B)
-    assert _wg.is_valid_key(psk)
+    assert _wg_crypto.is_valid_key(psk)
     assert len(base64.b64decode(psk)) == 32
 
 

@@ -25,7 +25,8 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_config
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _checks
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import PlanError
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import host_interfaces
@@ -120,9 +121,9 @@ def check_accepted(result, hostvars):
             prefixes = [p for peer in hp["peers"] for p in peer["allowed_ips"]]
             assert len(prefixes) == len(set(prefixes)), (name, prefixes)
             # What wg_interface would write: one line per setting, a section per peer.
-            peers = [_wg.normalize_peer(p) for p in hp["peers"]]
-            _wg.check_allowed_ips_unique(peers)
-            config = _wg.render_config({"addresses": hp["addresses"], "listen_port": hp["listen_port"]}, peers,
+            peers = [_wg_peers.normalize_peer(p) for p in hp["peers"]]
+            _wg_peers.check_allowed_ips_unique(peers)
+            config = _wg_config.render_config({"addresses": hp["addresses"], "listen_port": hp["listen_port"]}, peers,
                                        PRIVATE)
             lines = config.splitlines()
             assert all(CONFIG_LINE.fullmatch(line) for line in lines), config

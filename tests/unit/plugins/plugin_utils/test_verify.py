@@ -16,11 +16,11 @@ import subprocess
 
 import pytest
 
-from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _verify
 
-KEYS = [_wg.public_key(base64.b64encode(bytes([i + 1]) * 32).decode()) for i in range(8)]
+KEYS = [_wg_crypto.public_key(base64.b64encode(bytes([i + 1]) * 32).decode()) for i in range(8)]
 HUB, LAPTOP, ROUTER, NAS, OTHER = KEYS[:5]
 ROUTER_IP_ADDR = (
     "1: lo: <LOOPBACK,UP> mtu 65536\n    inet 127.0.0.1/8 scope host lo\n"

@@ -217,7 +217,7 @@ class WireGuardInterface(object):
         rules, table_routes, src_valid_mark = self.read_policy(tables, families)
         try:
             return _wg_full_tunnel.plan_full_tunnel(self.name, families, table, live_fwmark, rules, table_routes,
-                                        src_valid_mark)
+                                                    src_valid_mark)
         except ValueError as exc:
             raise WireGuardInterfaceError("%s: %s" % (self.name, exc))
 
@@ -405,8 +405,8 @@ class WireGuardInterface(object):
         psk_changed = set(p["public_key"] for p, fields in (self.peer_plan or {}).get("change", [])
                           if "preshared_key" in fields)
         after = _wg_peers.summarize(dict(iface, fwmark=fwmark),
-                              [dict(p, preshared_key_changed=True) if p["public_key"] in psk_changed else p
-                               for p in peers])
+                                    [dict(p, preshared_key_changed=True) if p["public_key"] in psk_changed else p
+                                     for p in peers])
         plan = self.peer_plan
         if created:
             plan = {"add": peers, "remove": [], "change": []}

@@ -161,7 +161,7 @@ names = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, 
 )
 def test_round_trip_property(raw_peers, listen_port):
     peers = [_wg_peers.normalize_peer({"public_key": k, "name": n, "allowed_ips": ["10.9.0.%d/32" % o for o in octets],
-                                 "persistent_keepalive": ka})
+                                       "persistent_keepalive": ka})
              for k, n, octets, ka in raw_peers]
     text = _wg_config.render_config({"addresses": ["10.9.0.254/24"], "listen_port": listen_port}, peers, PRIVATE)
     parsed = wg_quick.parse_config(text)

@@ -27,8 +27,8 @@ PSK = "FpCyhws9cxwWoV4xELtfJvjJN+zQVRPISllRWgeopVE="
 
 def peer(key, allowed=(), endpoint=None, keepalive=0, name=None, psk_path=None):
     return _wg_peers.normalize_peer({"public_key": key, "name": name, "allowed_ips": list(allowed),
-                               "endpoint": endpoint, "persistent_keepalive": keepalive,
-                               "preshared_key_path": psk_path})
+                                     "endpoint": endpoint, "persistent_keepalive": keepalive,
+                                     "preshared_key_path": psk_path})
 
 
 def live(key, allowed=(), endpoint=None, keepalive=0, psk=None):
@@ -97,8 +97,8 @@ def test_allowed_ips_unique_accepts_overlap_but_not_duplicates():
     _wg_peers.check_allowed_ips_unique([peer(A, ["10.0.0.0/24"]), peer(B, ["10.0.0.0/25", "10.0.0.2/32"])])
     with pytest.raises(ValueError) as exc:
         _wg_peers.check_allowed_ips_unique([peer(A, ["10.0.0.2/32"], name="alpha"),
-                                      peer(B, ["10.0.0.7/24"], name="beta"),
-                                      peer(C, ["10.0.0.2"], name="gamma")])
+                                            peer(B, ["10.0.0.7/24"], name="beta"),
+                                            peer(C, ["10.0.0.2"], name="gamma")])
     msg = str(exc.value)
     assert "10.0.0.2/32" in msg and "alpha" in msg and "gamma" in msg
     assert "beta" not in msg
@@ -166,7 +166,7 @@ def test_plan_preshared_key_compared_through_callback():
 
 def test_roaming_endpoint_ignored_when_none_wanted():
     plan = _wg_peers.plan_peers([peer(A, ["10.0.0.2/32"])], {A: live(A, ["10.0.0.2/32"], "198.51.100.7:40123")},
-                          psk_always, no_dns)
+                                psk_always, no_dns)
     assert plan["change"] == []
 
 
@@ -191,7 +191,7 @@ def test_dns_endpoint_compared_through_resolve():
 
 def test_unresolvable_dns_endpoint_counts_as_changed():
     plan = _wg_peers.plan_peers([peer(A, endpoint="gone.example.net:51820")], {A: live(A, endpoint="203.0.113.1:51820")},
-                          psk_always, lambda h, p: set())
+                                psk_always, lambda h, p: set())
     assert [f for _p, f in plan["change"]] == [["endpoint"]]
 
 
@@ -305,7 +305,7 @@ def test_plan_interface(wanted, live_iface, expected):
 # ------------------------------------------------------------ addresses and routes
 def test_plan_addresses():
     add, remove = _wg_peers.plan_addresses(["10.0.0.1/24", "FD00::1/64", "10.1.0.1"],
-                                     ["10.0.0.1/24", "10.9.0.1/24", "10.1.0.1/32"])
+                                           ["10.0.0.1/24", "10.9.0.1/24", "10.1.0.1/32"])
     assert add == ["fd00::1/64"]
     assert remove == ["10.9.0.1/24"]
 

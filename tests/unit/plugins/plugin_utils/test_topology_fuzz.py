@@ -124,7 +124,7 @@ def check_accepted(result, hostvars):
             peers = [_wg_peers.normalize_peer(p) for p in hp["peers"]]
             _wg_peers.check_allowed_ips_unique(peers)
             config = _wg_config.render_config({"addresses": hp["addresses"], "listen_port": hp["listen_port"]}, peers,
-                                       PRIVATE)
+                                              PRIVATE)
             lines = config.splitlines()
             assert all(CONFIG_LINE.fullmatch(line) for line in lines), config
             assert sum(line == "[Peer]" for line in lines) == len(peers)

@@ -113,7 +113,13 @@ sanity: deps
 	$(PY) -m pip download -q --no-deps -d ~/.ansible/test/cache/wheels pip==24.2
 	cd $(SANITY_ROOT) && git init -q && git add -A && ansible-test sanity --venv --requirements --python 3.11 --color no
 
+# ansible-lint and molecule copy the collection into ~/.ansible/collections and
+# skip the copy when that version is there already: a copy left by an earlier
+# checkout would then be linted and run instead of this one.
+STALE_COPY := $(HOME)/.ansible/collections/ansible_collections/wgnet/wireguard
+
 lint: deps
+	rm -rf $(STALE_COPY)
 	ansible-lint --profile production --offline
 
 # The OpenWrt emulation (tests/openwrt): image + a small lab with real tunnels.
@@ -121,6 +127,7 @@ openwrt-emu: deps image
 	$(PY) -m pytest -q -p no:cacheprovider tests/openwrt/smoke
 
 molecule: deps image
+	rm -rf $(STALE_COPY)
 	molecule test --all
 
 # ---------------------------------------------------------------- publishing

@@ -25,8 +25,9 @@ router's script on stdin, where they are compared and set.
 
 Rotation: a router's new key waits on the router until the agreed moment;
 the live operations then start with `wait <epoch>`, a peer whose key was
-replaced is swapped in one `wg set`, and a rotated router switches its own
-key (`key`) 0.3 s later and calls each peer (`kick`).
+replaced is swapped in one `wg set`, and a rotated router holds its sending
+just before the moment (`hold`, keeping its sessions to receive) and switches
+its own key (`key`) 0.3 s after it, then calls each peer (`kick`).
 """
 
 from __future__ import annotations
@@ -50,10 +51,11 @@ SECRET_OPTIONS = ("private_key", "preshared_key")
 # A rotated host switches its own key this long after its peers swapped theirs
 # (the same spacing the role gives wg_interface on Linux hosts).
 OWN_SWITCH_DELAY = 0.3
-# A rotated router drops its sessions (and peer endpoints) this long before
-# the moment: its packets then wait for the new key's handshake instead of
-# reaching peers that dropped its old key, even when its wait runs late.
-REKEY_LEAD = 0.5
+# A rotated router stops sending in its sessions this long before the moment
+# (it keeps receiving in them): its packets then wait for the new key's
+# handshake instead of reaching peers that dropped its old key, even when its
+# wait runs late or its clock is a little ahead.
+HOLD_LEAD = 0.5
 _SAFE_VALUE = re.compile(r"^[^'\n\\]*$")
 
 
@@ -410,7 +412,8 @@ def reconcile(plan, host, exported, settings=None, absent=None, switch_at=None, 
         if ops and switch_at not in (None, ""):
             ops.insert(0, "wait %.3f" % float(switch_at))
         if rotation not in (None, "") and switch_at not in (None, ""):
-            ops += _own_switch(plan, host, interfaces, float(switch_at), str(rotation), restart)
+            hold, switch = _own_switch(plan, host, interfaces, float(switch_at), str(rotation), restart)
+            ops = hold + ops + switch
     if "firewall" in changed_packages:
         ops.append("firewall")
     return {
@@ -505,21 +508,24 @@ def _live_ops(wanted, current, interfaces, restart):
 
 
 def _own_switch(plan, host, interfaces, switch_at, rotation, restart):
-    """The rotated router's own switch: at the moment its peers swap its key,
-    drop its sessions (`rekey`); 0.3 s later set the new private key live and
-    in UCI (`key`), then ping through each tunnel (`kick`) so each session
-    restarts with one handshake."""
+    """The rotated router's own switch, as (before the moment, after it).
+
+    Before: `hold` each live interface HOLD_LEAD s ahead of the moment: a
+    throwaway private key stops the router sending in its sessions (its
+    packets wait for the new handshake; peers drop its old key at the moment)
+    while it still receives in them, so nothing in flight towards it is lost.
+    After: 0.3 s past the moment, when every peer knows the new key, set it
+    live and in UCI (`key`) and ping through each tunnel (`kick`): each
+    session restarts with one handshake and the waiting packets go out."""
     from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
     _check_value(host, "wireguard_rotation_id", rotation)
     if not re.match(r"^[A-Za-z0-9_.:+-]{1,64}$", rotation):
         raise OpenWrtError("host %s: wireguard_rotation_id %r: on OpenWrt it must be 1-64 letters, digits and "
                            "_.:+- (it is kept in UCI)" % (host, rotation))
-    # Just before the peers forget the old key the router drops its sessions,
-    # so its packets wait for the new handshake instead of being lost.
-    ops = ["wait %.3f" % (switch_at - REKEY_LEAD)]
-    ops += ["rekey %s" % name for name in interfaces if name not in restart]
-    ops.append("wait %.3f" % (switch_at + OWN_SWITCH_DELAY))
+    live = [name for name in interfaces if name not in restart]
+    hold = ["wait %.3f" % (switch_at - HOLD_LEAD)] + ["hold %s" % name for name in live] if live else []
+    ops = ["wait %.3f" % (switch_at + OWN_SWITCH_DELAY)]
     plans = dict((i["interface"], i) for i in _topology.host_interfaces(_topology.load_plan(plan), host))
     for name in interfaces:
         ops.append("key %s %s" % (name, rotation))
@@ -528,7 +534,7 @@ def _own_switch(plan, host, interfaces, switch_at, rotation, restart):
         iface = plans[name]
         peers = _topology.interface_peers(iface)
         ops += ["kick %s %s" % (name, address) for address in _wg_peers.kick_addresses(peers, iface["addresses"])]
-    return ops
+    return hold, ops
 
 
 # ---------------------------------------------------------------- script output

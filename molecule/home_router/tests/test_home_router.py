@@ -332,11 +332,12 @@ def test_peer_leaving_the_inventory_loses_its_section_live():
 def test_rotate_router_under_ping():
     """rotate.yml on the router while the LAN client pings the hub through it
     (0.1 s interval): the hub swaps the router's key at the agreed moment, the
-    router switches 0.3 s later with BusyBox tools only. The router drops its
-    sessions 0.5 s before the moment, so a reply arriving in that window can be
-    lost (measured: 0 to 4 of about 500, longest gap up to 1.5 s): at most 5
-    replies, all within that one window, and no gap of 3 s. The PSK follows the new key on both ends, wg0 is not
-    recreated, and the same rotation again changes nothing."""
+    router switches 0.3 s later with BusyBox tools only. From 0.5 s before the
+    moment the router holds what it sends (a throwaway key) while its old
+    sessions still receive, so no packet is lost; its requests wait about
+    0.8 s (measured 1.06-1.16 s between replies; under 3 s on a loaded
+    machine). The PSK follows the new key on both ends, wg0 is not recreated,
+    and the same rotation again changes nothing."""
     hub = INV.container("hub")
     before = public_key(ROUTER)
     ifindex = labkit.podman(ROUTER, "cat", "/sys/class/net/wg0/ifindex").stdout.strip()
@@ -377,8 +378,8 @@ def test_rotate_router_under_ping():
     times = [replies[k] for k in sorted(replies)]
     gap = max(b - a for a, b in zip(times, times[1:]))
     print("rotate router: %d pings, longest gap between replies %.2f s, lost %d" % (last, gap, len(lost)))
-    assert len(lost) <= 5 and (not lost or lost[-1] - lost[0] < 10) and gap < 3.0, \
-        "lost %d of %d packets while rotating the router: %s (longest gap %.2f s)" % (len(lost), last, lost[:20], gap)
+    assert not lost, "lost %d of %d packets while rotating the router: %s" % (len(lost), last, lost[:20])
+    assert gap < 3.0, "the ping through the router stopped for %.2f s" % gap
     private = labkit.podman(ROUTER, "uci", "get", "network.wg0.private_key", check=True).stdout.strip()
     assert private not in out
 

@@ -9,10 +9,10 @@
 #   unpeer IF KEY                      remove a peer live
 #   route IF PREFIX / unroute IF PREFIX
 #   wait EPOCH                         sleep until that moment (a key rotation)
-#   rekey IF                           drop every peer's session (re-add each peer as it is):
-#                                      from the agreed moment on, the peers no longer know
-#                                      this router's old key, so its packets wait for the
-#                                      new handshake instead of going out in a dead session
+#   hold IF                            a throwaway private key, just before the moment the
+#                                      peers drop this router's old key: its sessions stop
+#                                      sending (packets wait for the new key's handshake) but
+#                                      still receive what is in flight, so nothing is lost
 #   key IF ROTATION_ID                 switch to the new key waiting in KEYDIR/IF.key
 #   kick IF ADDRESS                    one ping through IF: starts a handshake
 #   firewall                           fw4 reload
@@ -230,26 +230,12 @@ while read -r op a b c d e f; do
 		wait_until "$a"
 		echo "done=wait $a"
 		;;
-	rekey)
-		# Without their endpoints until `key`: the router cannot start a
-		# handshake with its old key, which the peers no longer know.
-		mkdir -p "$keydir"
-		: >"$keydir/$a.endpoints"
-		wg show "$a" dump | {
-			read -r _own || true
-			while read -r k p ep allowed _hs _rx _tx ka; do
-				[ "$allowed" = "(none)" ] && allowed=""
-				set -- "$a" peer "$k" remove peer "$k" allowed-ips "$allowed"
-				[ "$ep" = "(none)" ] || echo "$k $ep" >>"$keydir/$a.endpoints"
-				[ "$ka" = off ] || set -- "$@" persistent-keepalive "$ka"
-				if [ "$p" = "(none)" ]; then
-					wg set "$@"
-				else
-					printf '%s\n' "$p" | wg set "$@" preshared-key /dev/stdin
-				fi
-			done
-		}
-		echo "done=rekey $a"
+	hold)
+		[ -s "$keydir/$a.key" ] || fail "no new key for $a waiting in $keydir/$a.key; run the rotation again"
+		# Handshakes under this key fail (no peer knows it) until `key`
+		# sets the new one, which lets the next handshake go at once.
+		wg genkey | wg set "$a" private-key /dev/stdin
+		echo "done=hold $a"
 		;;
 	key)
 		pending="$keydir/$a.key"
@@ -258,14 +244,7 @@ while read -r op a b c d e f; do
 		sync_psks "$a"
 		if ip link show dev "$a" >/dev/null 2>&1; then
 			wg set "$a" private-key "$pending"
-			# The endpoints rekey took away (a peer may have roamed since UCI).
-			if [ -f "$keydir/$a.endpoints" ]; then
-				while read -r k ep; do
-					wg set "$a" peer "$k" endpoint "$ep"
-				done <"$keydir/$a.endpoints"
-			fi
 		fi
-		rm -f "$keydir/$a.endpoints"
 		{
 			sed "s/^/set network.$a.private_key='/; s/\$/'/" "$pending"
 			echo "set network.$a.wgnet_rotation='$b'"

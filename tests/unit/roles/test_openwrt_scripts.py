@@ -500,14 +500,14 @@ def test_rotation_key_waits_on_the_router_until_the_moment(router):
     router.state.with_name("wg.psk").write_text("%s\tPSK-OF-THE-HUB-PAIR\n" % hub)
     router.log()
     at = time.time() + 1.5
-    ops = ["wait %.3f" % (at - 0.3), "rekey wg0", "wait %.3f" % at, "key wg0 2026-12-02", "kick wg0 10.9.0.1"]
+    ops = ["wait %.3f" % (at - 0.3), "hold wg0", "wait %.3f" % at, "key wg0 2026-12-02", "kick wg0 10.9.0.1"]
     r = router.run("openwrt_apply.sh", "", "\n".join(ops), "")
     ended = time.time()
     assert at - 0.05 <= ended < at + 5, "the switch did not wait for the moment (%.2f s off)" % (ended - at)
     assert new_private not in r.stdout + r.stderr
-    # rekey re-adds each peer as it is (its PSK through stdin), dropping its session.
-    assert router.log() == ["wg set wg0 peer %s remove peer %s allowed-ips 10.9.0.0/24 persistent-keepalive 25 "
-                            "preshared-key /dev/stdin" % (hub, hub),
+    # hold sets a throwaway key through stdin (the peers and their sessions
+    # stay, to receive); key then sets the new one from its file.
+    assert router.log() == ["wg set wg0 private-key /dev/stdin",
                             "ip link show dev wg0", "wg set wg0 private-key %s" % pending,
                             "ping -c 1 -W 1 -I wg0 10.9.0.1"]
     assert live_psks(router) == {hub: "PSK-OF-THE-HUB-PAIR"}
@@ -520,3 +520,8 @@ def test_rotation_key_waits_on_the_router_until_the_moment(router):
     assert again["changed"] == "0" and again["public_key"] == out["public_key"] and "rotated" not in again
     r = router.run("openwrt_key.sh", "wg0", "fail", "0", "it's", check=False)
     assert r.returncode == 1 and "letters, digits" in r.stderr
+    # Without a new key waiting, hold refuses before it touches the live key.
+    router.log()
+    r = router.run("openwrt_apply.sh", "", "hold wg0", "", check=False)
+    assert r.returncode == 1 and "no new key for wg0 waiting" in r.stderr
+    assert router.log() == []

@@ -84,7 +84,7 @@ def test_psk_master_needs_the_plan():
 
 
 def test_a_rotation_is_scheduled_in_the_background_and_collected():
-    args = {"batch": [], "ops": ["wait 1700000000.300", "rekey wg0", "key wg0 r1"], "commit": [],
+    args = {"batch": [], "ops": ["wait 1700000000.300", "hold wg0", "key wg0 r1"], "commit": [],
             "plan": the_plan(), "psk_master": MASTER}
     with mock.patch.object(wg_openwrt_apply.ActionModule, "_make_tmp_path", return_value="/tmp/.ansible-tmp-y"):
         result, calls = run(args)

@@ -426,12 +426,24 @@ def test_rotation_of_the_router_switches_its_own_key_after_its_peers():
     result = _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages), switch_at="1700000000.5",
                                 rotation="2026-12-02")
     assert result["changed"] and result["batch"] == []
-    assert result["ops"] == ["wait 1700000000.000", "rekey wg0", "wait 1700000000.800", "key wg0 2026-12-02",
+    assert result["ops"] == ["wait 1700000000.000", "hold wg0", "wait 1700000000.800", "key wg0 2026-12-02",
                              "kick wg0 10.9.0.1"]
     assert not _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages), switch_at="",
                                   rotation="")["changed"]
     with pytest.raises(_openwrt.OpenWrtError, match="wireguard_rotation_id 'a b'"):
         _openwrt.reconcile(plan(keys={"wg0": KEYS}), "router", export(packages), switch_at=1.0, rotation="a b")
+
+
+def test_rotation_of_the_router_and_a_peer_holds_before_the_moment():
+    """The hold (before the moment) comes before the peer swap (at it), the
+    router's own key after both."""
+    packages, _result = converge(_openwrt.parse_export(FRESH), plan(keys={"wg0": KEYS}))
+    rotated = dict(KEYS, hub="VVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVU=")
+    result = _openwrt.reconcile(plan(keys={"wg0": rotated}), "router", export(packages), switch_at=1700000000.5,
+                                rotation="r1")
+    assert result["ops"] == ["wait 1700000000.000", "hold wg0", "wait 1700000000.500",
+                             "peer wg0 %s 10.9.0.0/24 203.0.113.10:51820 25 %s" % (rotated["hub"], KEYS["hub"]),
+                             "wait 1700000000.800", "key wg0 r1", "kick wg0 10.9.0.1"]
 
 
 def test_key_results_have_wg_keys_shape():

@@ -76,10 +76,12 @@ sync_psks() {
 	done
 }
 
-# Wall clock in centiseconds. BusyBox date may lack %N, so without it the
-# next whole second is caught and /proc/uptime (centiseconds) counts from it.
+# Sets now: the wall clock in centiseconds. BusyBox date may lack %N, so
+# without it the next whole second is caught once and /proc/uptime
+# (centiseconds) counts from it. Called in this shell, never in $(...): a
+# subshell would lose clock_base and wait for a whole second on every call.
 clock_base=""
-now_cs() {
+clock_now() {
 	read -r up _ </proc/uptime
 	up_cs=$(( ${up%.*} * 100 + $(echo "${up#*.}" | sed 's/^0*//; s/^$/0/') ))
 	if [ -z "$clock_base" ]; then
@@ -100,14 +102,14 @@ now_cs() {
 			;;
 		esac
 	fi
-	echo $((clock_base + up_cs))
+	now=$((clock_base + up_cs))
 }
 
 # Sleep until EPOCH (seconds, decimals allowed), at most 120 s.
 wait_until() {
 	frac=$(printf '%s00' "$(echo "$1" | sed -n 's/^[0-9]*\.//p')" | cut -c1-2 | sed 's/^0//')
 	target=$(( ${1%.*} * 100 + frac ))
-	now=$(now_cs)
+	clock_now
 	[ $((target - now)) -le 12000 ] || target=$((now + 12000))
 	while [ "$now" -lt "$target" ]; do
 		left=$((target - now))
@@ -118,7 +120,7 @@ wait_until() {
 		else
 			sleep "0.$(printf '%02d' "$left")" 2>/dev/null || :
 		fi
-		now=$(now_cs)
+		clock_now
 	done
 }
 

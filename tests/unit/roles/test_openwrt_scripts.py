@@ -12,7 +12,7 @@ wg set / ip / ifup / fw4 / opkg.
   private key appears in no output, a second run is unchanged, check mode
   writes nothing, a broken key fails, a non-WireGuard network.wg0 is refused;
 - read: secrets are redacted;
-- read -> wg_openwrt_reconcile -> apply -> read: the second reconcile finds
+- read -> _openwrt.reconcile -> apply -> read: the second reconcile finds
   nothing to do, the live operations ran in order, unowned sections are
   byte-for-byte the same, and foreign uncommitted changes make apply refuse.
 """
@@ -525,3 +525,18 @@ def test_rotation_key_waits_on_the_router_until_the_moment(router):
     r = router.run("openwrt_apply.sh", "", "hold wg0", "", check=False)
     assert r.returncode == 1 and "no new key for wg0 waiting" in r.stderr
     assert router.log() == []
+
+
+def test_waits_end_at_their_moment_not_at_the_next_whole_second(router):
+    """BusyBox date without %N: the script finds the second boundary once. It
+    used to do so on every clock reading (in a subshell), so each wait ended
+    at the next whole second, up to 1 s late: a router's rotation then held
+    its packets after its peers had dropped its old key."""
+    import time
+
+    base = int(time.time()) + 2
+    first, second = base + 0.1, base + 0.4
+    r = router.run("openwrt_apply.sh", "", "wait %.3f\nwait %.3f" % (first, second), "")
+    ended = time.time()
+    assert "done=wait %.3f" % second in r.stdout
+    assert second - 0.05 <= ended < second + 0.3, "the waits ended %.2f s after the second moment" % (ended - second)

@@ -15,6 +15,7 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _openwrt
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _plan_step
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
@@ -42,13 +43,13 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        registered = args["registered_keys"]
-        keys = _plan_step.known_keys(registered, args["public_keys"], args["client_public_keys"])
         try:
+            registered = _plan_step.registered_keys(args["registered_keys"])
+            keys = _plan_step.known_keys(registered, args["public_keys"], args["client_public_keys"])
             plan = _topology.plan_networks(task_vars["hostvars"], args["networks"], task_vars["groups"], keys,
                                            allow_missing_keys=args["allow_missing_keys"], defaults=args["defaults"],
                                            preshared_keys=args["preshared_keys"])
-        except _topology.PlanError as exc:
+        except (_topology.PlanError, _openwrt.OpenWrtError) as exc:
             raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
         missing = _plan_step.missing_keys(plan)
         rotated = _plan_step.rotated_hosts(registered)

@@ -43,6 +43,8 @@ options:
     description:
       - Host to the registered result of a M(wgnet.wireguard.wg_key) loop over the host's interfaces (C(results),
         each with C(item), C(public_key) and C(rotated)). These keys win over O(public_keys).
+      - For an OpenWrt router, the registered result of the role's C(openwrt_key.sh) loop (C(key=value) lines in
+        each item's C(stdout)), which is read into the same shape.
     type: dict
     default: {}
   allow_missing_keys:

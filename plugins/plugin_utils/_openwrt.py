@@ -548,6 +548,14 @@ def parse_pairs(text):
     return result
 
 
+def is_key_script_result(registered):
+    """Whether a registered loop result is openwrt_key.sh's (key=value
+    lines in stdout) rather than wg_key's (public_key in each item)."""
+    items = registered.get("results") if isinstance(registered, dict) else None
+    return isinstance(items, list) and any(
+        isinstance(i, dict) and "stdout" in i and "public_key" not in i for i in items)
+
+
 def key_results(registered):
     """The openwrt key script's loop result -> the shape wg_key registers
     ({"results": [{"item", "public_key", "changed"}]}), for wg_plan's registered_keys."""
@@ -568,3 +576,15 @@ def key_results(registered):
             entry["rotation_id"] = pairs.get("rotation_id") or None
         results.append(entry)
     return {"results": results, "changed": any(r["changed"] for r in results)}
+
+
+def rotation_id(registered):
+    """The rotation id of this run when the router's own key was replaced
+    (its key script printed rotated=1), else ""."""
+    if not registered:
+        return ""
+    shaped = key_results(registered) if is_key_script_result(registered) else registered
+    for item in shaped.get("results") or []:
+        if isinstance(item, dict) and item.get("rotated"):
+            return item.get("rotation_id") or ""
+    return ""

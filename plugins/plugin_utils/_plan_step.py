@@ -12,11 +12,26 @@ import json
 
 import yaml
 
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _openwrt
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
 RECORD_HEADER = ("---\n"
                  "# Public keys recorded by wgnet.wireguard so runs with --limit keep every peer.\n"
                  "# Public keys only: private keys never leave their hosts.\n")
+
+
+def registered_keys(registered):
+    """host -> this run's key results in wg_key's shape. A router registers
+    its key script's output (key=value lines), read here."""
+    shaped = {}
+    for host, result in (registered or {}).items():
+        if _openwrt.is_key_script_result(result):
+            try:
+                result = _openwrt.key_results(result)
+            except _openwrt.OpenWrtError as exc:
+                raise _openwrt.OpenWrtError("host %s: %s" % (host, exc))
+        shaped[host] = result
+    return shaped
 
 
 def known_keys(registered, stored=None, clients=None):

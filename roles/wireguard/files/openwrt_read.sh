@@ -1,5 +1,5 @@
 #!/bin/sh
-# wgnet.wireguard, run on OpenWrt by ansible.builtin.script (no Python there).
+# wgnet.wireguard, run on OpenWrt by the wg_openwrt_apply action (no Python there).
 # Print /etc/config/network and /etc/config/firewall as `uci export` with
 # every secret value replaced by REDACTED (this output is shown by -vvv),
 # then one "#wgnet changes <config> <count>" line per config.

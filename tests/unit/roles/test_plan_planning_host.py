@@ -65,22 +65,22 @@ def _ansible_playbook():
     return None
 
 
-@pytest.fixture(scope="module")
-def plans(tmp_path_factory):
+def _run_plan(work, keys_text, hosts=HOSTS):
+    """Plan the inventory through the real role (tasks_from: plan) with each
+    of hosts as the only play host; keys_text: the recorded public keys file.
+    Returns (rc, parsed json callback output or None, raw output)."""
     playbook_bin = _ansible_playbook()
     if not playbook_bin:
         pytest.fail("ansible-playbook is not installed next to %s" % sys.executable)
-    work = tmp_path_factory.mktemp("planning-host")
     collections = work / "collections" / "ansible_collections" / "wgnet"
     collections.mkdir(parents=True)
     os.symlink(REPO, str(collections / "wireguard"))
     inv = work / "inventory"
     inv.mkdir()
     (inv / "hosts.yml").write_text(INVENTORY % {"python": sys.executable})
-    (inv / "wireguard_public_keys.yml").write_text(
-        "wg0:\n" + "".join("  %s: %s\n" % (h, _key(i)) for i, h in enumerate(HOSTS)))
+    (inv / "wireguard_public_keys.yml").write_text(keys_text)
     plays = []
-    for host in HOSTS:
+    for host in hosts:
         plays.append({
             "name": "plan as " + host, "hosts": host, "gather_facts": False,
             "tasks": [
@@ -96,8 +96,18 @@ def plans(tmp_path_factory):
     env.pop("ANSIBLE_CALLBACKS_ENABLED", None)
     done = subprocess.run([playbook_bin, "-i", str(inv / "hosts.yml"), str(work / "play.yml")], env=env,
                           capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    out = json.loads(done.stdout[done.stdout.index("{"):])
+    try:
+        out = json.loads(done.stdout[done.stdout.index("{"):])
+    except ValueError:
+        out = None
+    return done.returncode, out, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory):
+    keys = "wg0:\n" + "".join("  %s: %s\n" % (h, _key(i)) for i, h in enumerate(HOSTS))
+    rc, out, raw = _run_plan(tmp_path_factory.mktemp("planning-host"), keys)
+    assert rc == 0, raw[-6000:]
     result = {}
     for play, host in zip(out["plays"], HOSTS):
         shown = play["tasks"][-1]["hosts"][host]["__wireguard_plan"]
@@ -122,3 +132,22 @@ def test_host_values_stay_with_their_host(plans):
     assert members["spoke1"]["keepalive"] == 25
     assert members["spoke2"]["keepalive"] == 15
     assert members["site"]["endpoint"] == "192.0.2.4:51820"
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("wg0:\n  hub: [unclosed\n", "not valid YAML"),
+    ("wg0:\n\thub: key\n", "not valid YAML"),
+    ("wg0: [a, b]\n", "its entry 'wg0' holds a list"),
+])
+def test_a_broken_recorded_keys_file_is_named_with_the_fix(tmp_path, text, problem):
+    """Issue 11: a recorded public keys file that is not valid YAML (or has
+    the wrong shape) fails the plan step with a message naming the file, what
+    is wrong and the fix, not a raw parser error or traceback."""
+    rc, out, raw = _run_plan(tmp_path, text, hosts=("hub",))
+    assert rc != 0
+    task = out["plays"][0]["tasks"][0]["hosts"]["hub"]
+    msg = task["msg"]
+    path = str(tmp_path / "inventory" / "wireguard_public_keys.yml")
+    assert path in msg and problem in msg, msg
+    assert "wireguard_public_key_file" in msg and "delete it" in msg and "without --limit" in msg, msg
+    assert "Traceback" not in raw and "from_yaml" not in msg

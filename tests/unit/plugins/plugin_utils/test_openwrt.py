@@ -10,14 +10,9 @@ semantics, export again, reconcile again: nothing left to do)."""
 from __future__ import annotations
 
 import copy
-import os
 
 import pytest
-import yaml
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.wgnet.wireguard.plugins.filter import openwrt as openwrt_filter
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _openwrt
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import plan_networks
 
@@ -465,21 +460,12 @@ def test_key_results_have_wg_keys_shape():
         _openwrt.key_results({"results": [{"item": "wg0", "stdout": "public_key=nope\n"}]})
 
 
-FILTER_DIR = os.path.dirname(openwrt_filter.__file__)
-
-
-@pytest.mark.parametrize("name", sorted(openwrt_filter.FilterModule().filters()))
-def test_each_filter_is_documented(name):
-    with open(os.path.join(FILTER_DIR, name + ".yml")) as handle:
-        doc = yaml.safe_load(handle)
-    assert doc["DOCUMENTATION"]["name"] == name
-    assert "_input" in doc["DOCUMENTATION"]["options"]
-    assert "wgnet.wireguard.%s" % name in doc["EXAMPLES"] and "_value" in doc["RETURN"]
-    assert getattr(openwrt_filter, name).__doc__
-
-
-def test_filters_wrap_errors():
-    with pytest.raises(AnsibleFilterError, match="wgnet.wireguard: host router"):
-        openwrt_filter.wg_openwrt_reconcile(FRESH.replace("'lan'", "'home'"), plan(), "router")
-    assert openwrt_filter.wg_openwrt_reconcile(FRESH, plan(), "router")["changed"]
-    assert openwrt_filter.wg_openwrt_keys({"results": []}) == {"results": [], "changed": False}
+def test_key_script_results_are_told_from_wg_keys_and_give_the_rotation():
+    script = {"results": [{"item": "wg0", "stdout": "interface=wg0\npublic_key=%s\nchanged=1\nrotated=1\n"
+                                                    "rotation_id=r1\n" % KEYS["router"]}]}
+    assert _openwrt.is_key_script_result(script)
+    assert not _openwrt.is_key_script_result({"results": [{"item": "wg0", "public_key": KEYS["router"]}]})
+    assert not _openwrt.is_key_script_result({"results": [{"item": "wg0", "skipped": True}]})
+    assert _openwrt.rotation_id(script) == "r1"
+    assert _openwrt.rotation_id({"results": [{"item": "wg0", "stdout": "public_key=%s\n" % KEYS["router"]}]}) == ""
+    assert _openwrt.rotation_id({}) == ""

@@ -38,6 +38,18 @@ def test_registered_keys_win_and_client_keys_are_added():
     assert _plan_step.rotated_hosts({"hub": {"skipped": True}}) == []
 
 
+def test_a_routers_key_script_output_is_read_into_wg_keys_shape():
+    registered = _plan_step.registered_keys({
+        "router": {"results": [{"item": "wg0", "stdout": "interface=wg0\npublic_key=%s\nchanged=1\nrotated=1\n"
+                                                         "rotation_id=r1\n" % NEW, "changed": True}]},
+        "hub": {"results": [{"item": "wg0", "public_key": HUB}]}})
+    assert registered["hub"] == {"results": [{"item": "wg0", "public_key": HUB}]}
+    assert _plan_step.known_keys(registered, {}) == {"wg0": {"hub": HUB, "router": NEW}}
+    assert _plan_step.rotated_hosts(registered) == ["router"]
+    with pytest.raises(ValueError, match="host router: interface wg0: the router printed 'nope'"):
+        _plan_step.registered_keys({"router": {"results": [{"item": "wg0", "stdout": "public_key=nope\n"}]}})
+
+
 def test_record_is_the_plan_public_keys_as_yaml():
     plan = _topology.plan_networks(HOSTVARS, NETWORKS, GROUPS, {"wg0": {"hub": HUB, "spoke": SPOKE}})
     text = _plan_step.record_text(plan)

@@ -25,6 +25,7 @@ ARGUMENT_SPEC = dict(
     networks=dict(type="dict", required=True),
     defaults=dict(type="dict", default={}),
     public_keys=dict(type="dict", default={}),
+    public_key_file=dict(type="path"),
     client_public_keys=dict(type="dict", default={}),
     registered_keys=dict(type="dict", default={}),
     allow_missing_keys=dict(type="bool", default=False),
@@ -45,7 +46,10 @@ class ActionModule(ActionBase):
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         try:
             registered = _plan_step.registered_keys(args["registered_keys"])
-            keys = _plan_step.known_keys(registered, args["public_keys"], args["client_public_keys"])
+            stored = args["public_keys"]
+            if args["public_key_file"]:
+                stored = dict(_plan_step.recorded_keys(os.path.expanduser(args["public_key_file"])), **stored)
+            keys = _plan_step.known_keys(registered, stored, args["client_public_keys"])
             plan = _topology.plan_networks(task_vars["hostvars"], args["networks"], task_vars["groups"], keys,
                                            allow_missing_keys=args["allow_missing_keys"], defaults=args["defaults"],
                                            preshared_keys=args["preshared_keys"])

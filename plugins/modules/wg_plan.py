@@ -32,9 +32,15 @@ options:
     type: dict
     default: {}
   public_keys:
-    description: Interface to host to public key, recorded by earlier runs.
+    description: Interface to host to public key, recorded by earlier runs. These win over O(public_key_file).
     type: dict
     default: {}
+  public_key_file:
+    description:
+      - A YAML file on the controller with the public keys recorded by earlier runs (what O(record) writes). A
+        missing file records nothing. A file that is not valid YAML, or not a mapping of interface to host to key,
+        fails the plan with a message naming the file and the fix.
+    type: path
   client_public_keys:
     description: Interface to client name to public key of the clients whose key pairs the controller generated.
     type: dict
@@ -82,7 +88,7 @@ EXAMPLES = r"""
 - name: Plan the networks from the inventory and the recorded public keys
   wgnet.wireguard.wg_plan:
     networks: {wg0: {range: 10.77.0.0/24, members: wireguard, hubs: wireguard_hubs}}
-    public_keys: "{{ lookup('ansible.builtin.file', 'wireguard_public_keys.yml') | from_yaml }}"
+    public_key_file: "{{ inventory_dir }}/wireguard_public_keys.yml"
     allow_missing_keys: true
   register: planned
   run_once: true

@@ -12,12 +12,43 @@ import json
 
 import yaml
 
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_files
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _openwrt
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 
 RECORD_HEADER = ("---\n"
                  "# Public keys recorded by wgnet.wireguard so runs with --limit keep every peer.\n"
                  "# Public keys only: private keys never leave their hosts.\n")
+
+
+RECORD_FIX = ("fix it, or delete it and run the play without --limit so the keys are recorded again "
+              "(wireguard_public_key_file)")
+
+
+def recorded_keys(path):
+    """The public keys recorded by earlier runs (wireguard_public_key_file),
+    read and checked on the controller: interface -> host -> key. A missing
+    file records nothing; a broken one fails naming the file and the fix."""
+    try:
+        text = _wg_files.read_text(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _topology.PlanError("the recorded public keys file %s cannot be read (%s); %s"
+                                  % (path, exc, RECORD_FIX))
+    if not (text or "").strip():
+        return {}
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = " at line %d, column %d" % (mark.line + 1, mark.column + 1) if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise _topology.PlanError("the recorded public keys file %s is not valid YAML%s (%s); %s"
+                                  % (path, where, problem, RECORD_FIX))
+    try:
+        _topology.collect_public_keys({}, data)
+    except _topology.PlanError as exc:
+        raise _topology.PlanError("%s: %s" % (path, exc))
+    return data or {}
 
 
 def registered_keys(registered):

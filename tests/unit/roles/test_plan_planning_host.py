@@ -145,8 +145,9 @@ def test_a_broken_recorded_keys_file_is_named_with_the_fix(tmp_path, text, probl
     is wrong and the fix, not a raw parser error or traceback."""
     rc, out, raw = _run_plan(tmp_path, text, hosts=("hub",))
     assert rc != 0
-    task = out["plays"][0]["tasks"][0]["hosts"]["hub"]
-    msg = task["msg"]
+    failed = [t["hosts"]["hub"] for t in out["plays"][0]["tasks"] if t["hosts"].get("hub", {}).get("failed")]
+    assert len(failed) == 1, raw[-3000:]
+    msg = failed[0]["msg"]
     path = str(tmp_path / "inventory" / "wireguard_public_keys.yml")
     assert path in msg and problem in msg, msg
     assert "wireguard_public_key_file" in msg and "delete it" in msg and "without --limit" in msg, msg

@@ -50,6 +50,32 @@ def test_a_routers_key_script_output_is_read_into_wg_keys_shape():
         _plan_step.registered_keys({"router": {"results": [{"item": "wg0", "stdout": "public_key=nope\n"}]}})
 
 
+@pytest.mark.parametrize("text,words", [
+    ("wg0:\n  hub: [unclosed\n", ["is not valid YAML at line 3", "expected ',' or ']'"]),
+    ("wg0:\n\thub: key\n", ["is not valid YAML at line 2, column 1", "'\\t'"]),
+    ("wg0: [a, b]\n", ["its entry 'wg0' holds a list"]),
+    ("- a\n", ["it holds a list"]),
+])
+def test_a_broken_record_names_the_file_what_is_wrong_and_the_fix(tmp_path, text, words):
+    path = tmp_path / "wireguard_public_keys.yml"
+    path.write_text(text)
+    with pytest.raises(_topology.PlanError) as exc:
+        _plan_step.recorded_keys(str(path))
+    message = str(exc.value)
+    for word in [str(path), "wireguard_public_key_file", "delete it", "without --limit"] + words:
+        assert word in message, message
+
+
+def test_a_missing_or_empty_record_records_nothing(tmp_path):
+    assert _plan_step.recorded_keys(str(tmp_path / "none.yml")) == {}
+    (tmp_path / "empty.yml").write_text("---\n# nothing yet\n")
+    assert _plan_step.recorded_keys(str(tmp_path / "empty.yml")) == {}
+    (tmp_path / "keys.yml").write_text(_plan_step.RECORD_HEADER + "wg0:\n    hub: %s\n" % HUB)
+    assert _plan_step.recorded_keys(str(tmp_path / "keys.yml")) == {"wg0": {"hub": HUB}}
+    with pytest.raises(_topology.PlanError, match="cannot be read"):
+        _plan_step.recorded_keys(str(tmp_path))
+
+
 def test_record_is_the_plan_public_keys_as_yaml():
     plan = _topology.plan_networks(HOSTVARS, NETWORKS, GROUPS, {"wg0": {"hub": HUB, "spoke": SPOKE}})
     text = _plan_step.record_text(plan)

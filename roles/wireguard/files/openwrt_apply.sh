@@ -40,6 +40,17 @@ fail() {
 	exit 1
 }
 
+# Interfaces on a throwaway key (hold) whose new key is not live yet: should
+# the script stop before `key`, they get UCI's key back instead of staying cut off.
+held=""
+unhold() {
+	for i in $held; do
+		uci -q get "network.$i.private_key" | wg set "$i" private-key /dev/stdin || :
+		echo "error=interface $i: the rotation stopped before the new key went live; its old key is back" >&2
+	done
+}
+trap unhold EXIT
+
 wait_link() {
 	tries=0
 	until ip link show dev "$1" >/dev/null 2>&1; do
@@ -236,6 +247,7 @@ while read -r op a b c d e f; do
 		[ -s "$keydir/$a.key" ] || fail "no new key for $a waiting in $keydir/$a.key; run the rotation again"
 		# Handshakes under this key fail (no peer knows it) until `key`
 		# sets the new one, which lets the next handshake go at once.
+		held="$held $a"
 		wg genkey | wg set "$a" private-key /dev/stdin
 		echo "done=hold $a"
 		;;
@@ -247,6 +259,9 @@ while read -r op a b c d e f; do
 		if ip link show dev "$a" >/dev/null 2>&1; then
 			wg set "$a" private-key "$pending"
 		fi
+		rest=""
+		for i in $held; do [ "$i" = "$a" ] || rest="$rest $i"; done
+		held=$rest
 		{
 			sed "s/^/set network.$a.private_key='/; s/\$/'/" "$pending"
 			echo "set network.$a.wgnet_rotation='$b'"

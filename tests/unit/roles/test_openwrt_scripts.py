@@ -540,3 +540,20 @@ def test_waits_end_at_their_moment_not_at_the_next_whole_second(router):
     ended = time.time()
     assert "done=wait %.3f" % second in r.stdout
     assert second - 0.05 <= ended < second + 0.3, "the waits ended %.2f s after the second moment" % (ended - second)
+
+
+def test_a_rotation_stopped_after_hold_gets_the_old_key_back(router):
+    """hold puts a throwaway key live; should the script stop before `key`,
+    the interface gets UCI's key back instead of staying cut off."""
+    router.run("openwrt_key.sh", "wg0", "fail", "0")
+    old_private = router.uci("get", "network.wg0.private_key").stdout.strip()
+    router.run("openwrt_key.sh", "wg0", "fail", "0", "r1")
+    live = router.state.with_name("wg.private")
+    r = router.run("openwrt_apply.sh", "", "hold wg0\nbogus", "", check=False)
+    assert r.returncode == 1 and "unknown operation: bogus" in r.stderr
+    assert "its old key is back" in r.stderr and old_private not in r.stdout + r.stderr
+    assert live.read_text().strip() == old_private
+    # A rotation that reached `key` keeps the new key.
+    new_private = (router.keydir / "wg0.key").read_text().strip()
+    r = router.run("openwrt_apply.sh", "", "hold wg0\nkey wg0 r1", "")
+    assert "old key is back" not in r.stderr and live.read_text().strip() == new_private

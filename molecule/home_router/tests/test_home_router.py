@@ -377,7 +377,10 @@ def test_rotate_router_under_ping():
     assert replies[min(replies)] < started and replies[last] > ended, "the ping did not span the run"
     times = [replies[k] for k in sorted(replies)]
     gap = max(b - a for a, b in zip(times, times[1:]))
-    print("rotate router: %d pings, longest gap between replies %.2f s, lost %d" % (last, gap, len(lost)))
+    measured = "rotate router: %d pings, longest gap between replies %.2f s, lost %d" % (last, gap, len(lost))
+    print(measured)
+    with open(os.path.join(tempfile.gettempdir(), "wgnet-hr-rotate-measured.txt"), "a") as handle:
+        handle.write("%s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), measured))
     assert not lost, "lost %d of %d packets while rotating the router: %s" % (len(lost), last, lost[:20])
     assert gap < 3.0, "the ping through the router stopped for %.2f s" % gap
     private = labkit.podman(ROUTER, "uci", "get", "network.wg0.private_key", check=True).stdout.strip()

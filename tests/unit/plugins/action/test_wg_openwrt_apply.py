@@ -148,8 +148,8 @@ def test_psk_master_needs_the_plan_and_plan_or_absent_is_needed():
 
 
 def test_a_rotation_is_scheduled_in_the_background_and_collected():
-    keys = {"results": [{"item": "wg0", "stdout": "public_key=%s\nchanged=1\nrotated=1\nrotation_id=r1\n"
-                                                   % KEYS["router"]}]}
+    stdout = "public_key=%s\nchanged=1\nrotated=1\nrotation_id=r1\n" % KEYS["router"]
+    keys = {"results": [{"item": "wg0", "stdout": stdout}]}
     args = {"plan": the_plan(), "psk_master": MASTER, "keys": keys, "switch_at": "1700000000.5"}
     result, calls = run(args, exported=converged())
     assert result["scheduled"] == "/tmp/.ansible-tmp-x" and result["changed"]

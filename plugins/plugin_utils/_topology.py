@@ -274,6 +274,17 @@ class Member(object):
         return _endpoint_ip(self.endpoint)
 
 
+def _observed_endpoint(value):
+    """True for an ip:port (IPv6 bracketed) as `wg show endpoints` prints it."""
+    if not isinstance(value, str) or not _checks.single_line(value) or ":" not in value:
+        return False
+    try:
+        host, port = _wg_values.split_endpoint(value, None)
+    except (ValueError, TypeError):
+        return False
+    return _checks.ip_literal(host) is not None and port is not None and value == _wg_values.join_endpoint(host, port)
+
+
 def _endpoint_ip(endpoint):
     """The address of a host:port endpoint if it is an IP literal, else None."""
     if not endpoint:
@@ -515,12 +526,17 @@ class NetworkPlan(object):
 
     # ------------------------------------------------------------ direct paths
     def _live(self, probes, host, table):
-        """interface -> peer key -> value seen live on host (wg_endpoints or
-        wg_handshakes of its probe), or {}."""
+        """peer key -> what host's probe saw on this interface: an ip:port
+        (table wg_endpoints, anything else dropped) or a unix time (table
+        wg_handshakes)."""
         probe = probes.get(host)
         values = probe.get(table) if _checks.is_mapping(probe) else None
         values = values.get(self.interface) if _checks.is_mapping(values) else None
-        return values if _checks.is_mapping(values) else {}
+        if not _checks.is_mapping(values):
+            return {}
+        if table == "wg_handshakes":
+            return dict((k, v) for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool))
+        return dict((k, v) for k, v in values.items() if _observed_endpoint(v))
 
     def _observe(self, probes):
         """Site endpoints and NAT endpoints from the probes of this run's hosts
@@ -541,7 +557,8 @@ class NetworkPlan(object):
             # for it, so the pair does not churn.
             for other in self.net["members"]:
                 live = self._live(probes, other, "wg_endpoints").get(m.public_key) if m.public_key else None
-                if other != name and members[other].site == m.site and isinstance(live, str):
+                if other != name and other not in self.hub_set and members[other].site == m.site \
+                        and isinstance(live, str):
                     m.site_endpoint = live
                     break
             else:

@@ -198,3 +198,33 @@ def test_refused_with_a_message(kwargs, words):
 def test_junk_probes_plan_nothing_direct(junk):
     result = plan(networks=FIVE, hostvars=SITE, probes=junk)
     assert set(peers(result, "spoke1")) == {"hub1", "hub2"}
+
+
+# ---------------------------------------------------------------- plan step and report
+def test_plan_step_waits_for_the_pending_members_on_the_hubs_of_the_run():
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _plan_step
+    first = plan(networks=FIVE, probes={"hub1": probe(), "spoke1": probe()})
+    assert _plan_step.nat_wait(first, {"hub1": {}, "spoke1": {}}) == {"hub1": [KEYS["spoke1"], KEYS["spoke2"]]}
+    probes = {"hub1": hub_view({"spoke1": "198.51.100.7:51820", "spoke2": "198.51.100.8:40000"}),
+              "spoke1": probe(), "spoke2": probe(), "spoke3": probe()}
+    second = plan(networks=FIVE, probes=_plan_step.merge_probes({"hub1": probe()}, probes))
+    assert _plan_step.nat_wait(second, probes) == {}
+    assert _plan_step.changed_hosts(first, second, list(probes)) == ["spoke1", "spoke2"]
+    assert _plan_step.direct_summary(second)["wg0"]["nat_pairs"] == [["spoke1", "spoke2"]]
+    # A skipped second probe does not replace the first.
+    assert _plan_step.merge_probes({"hub1": {"now": 1}}, {"hub1": {"skipped": True}}) == {"hub1": {"now": 1}}
+
+
+def test_plan_report_shows_sites_pairs_and_symmetric_members():
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _plan_report
+    probes = dict(SITE_PROBES, hub1=hub_view({"spoke1": "198.51.100.7:1", "spoke3": "198.51.100.9:2"}),
+                  hub2=hub_view({"spoke1": "198.51.100.7:3"}))
+    hostvars = _vars(spoke1={"wireguard_site": "home"}, spoke2={"wireguard_site": "home"},
+                     spoke3={"wireguard_endpoint": None})
+    text = "\n".join(_plan_report.report(plan(networks=FIVE, hostvars=hostvars, probes=probes))["table"])
+    assert "wg0 site home: spoke1, spoke2 peer directly (site)" in text
+    assert "symmetric NAT" in text and ": spoke1" in text
+    assert "spoke2 (site)" in text
+    pairs = plan(networks=FIVE, hostvars=hostvars, probes=dict(probes, hub2=probe()))
+    text = "\n".join(_plan_report.report(pairs)["table"])
+    assert "wg0 NAT pair (nat): spoke1 <-> spoke3" in text and "spoke3 (nat)" in text

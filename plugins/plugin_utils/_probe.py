@@ -34,15 +34,17 @@ SCRIPT = (
     # Direct paths: this host's clock, the address its default route leaves
     # from (the main table's: a full tunnel's policy routes would give the
     # tunnel address), and what its WireGuard interfaces see of their peers.
-    # `wg show all endpoints` and `latest-handshakes` print no private key
-    # (never `dump`); both need root and print nothing without it.
+    # `wg show <if> endpoints` and `latest-handshakes` print no private key
+    # (never `dump`); both need root and print nothing without it. Per
+    # interface: `wg show all` names the interface on its first line only.
     "echo now=$(date +%s); "
     "d=$(ip -4 route show default 2>/dev/null | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n 1); "
     "if [ -n \"$d\" ]; then echo default_ipv4=$(ip -4 -o addr show dev \"$d\" 2>/dev/null "
     "| sed -n 's/.* inet \\([0-9.]*\\).*/\\1/p' | head -n 1); fi; "
     "if command -v wg >/dev/null 2>&1; then "
-    "wg show all endpoints 2>/dev/null | sed 's/^/wg_endpoint=/'; "
-    "wg show all latest-handshakes 2>/dev/null | sed 's/^/wg_handshake=/'; fi; "
+    "for i in $(wg show interfaces 2>/dev/null); do "
+    "wg show \"$i\" endpoints 2>/dev/null | sed \"s/^/wg_endpoint=$i /\"; "
+    "wg show \"$i\" latest-handshakes 2>/dev/null | sed \"s/^/wg_handshake=$i /\"; done; fi; "
     "true"
 )
 

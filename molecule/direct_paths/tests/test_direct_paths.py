@@ -94,13 +94,20 @@ def test_every_member_reaches_every_other(src):
             assert ok, "%s -> %s: no reply in %.0f s" % (src, dst, waited)
 
 
-def test_verify_shows_the_path_of_each_pair(tmp_path):
-    report = str(tmp_path / "verify.json")
+def playbook(name, *args):
     env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    r = subprocess.run(["ansible-playbook", "-i", INVENTORY, "-e", "wireguard_verify_report=%s" % report,
-                        os.path.join(ROOT, "playbooks", "verify.yml")],
+    r = subprocess.run(["ansible-playbook", "-i", INVENTORY] + list(args) + [os.path.join(ROOT, "playbooks", name)],
                        capture_output=True, text=True, env=env, cwd=ROOT, check=False)
     assert r.returncode == 0, (r.stdout + r.stderr)[-4000:]
+    return r.stdout
+
+
+def test_verify_shows_the_path_of_each_pair(tmp_path):
+    # Molecule's converge recorded the public keys beside its own copy of the
+    # inventory; a converge from this one (a no-op) records them beside it.
+    playbook("site.yml")
+    report = str(tmp_path / "verify.json")
+    out = playbook("verify.yml", "-e", "wireguard_verify_report=%s" % report)
     with open(report) as handle:
         rows = json.load(handle)["rows"]
     path = dict(((row["from"], row["to"]), row["path"]) for row in rows if row["kind"] == "tunnel")
@@ -108,7 +115,7 @@ def test_verify_shows_the_path_of_each_pair(tmp_path):
     assert path[("desktop", "worker")] == "direct"
     assert path[("worker", "laptop")] == "via hub"
     assert path[("laptop", "hub2")] == "direct"
-    assert "path" in r.stdout and "via hub" in r.stdout
+    assert "path" in out and "via hub (fallback)" not in out
 
 
 def hub_bytes(member):

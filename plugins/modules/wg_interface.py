@@ -98,7 +98,7 @@ options:
         type: path
       path:
         description:
-          - Marks a watched peer (a direct path the planner found): V(site) for a neighbour in the same site,
+          - Marks a watched peer, a direct path the planner found. V(site) for a neighbour in the same site,
             V(nat) for a NAT-traversal partner. Given together with O(peers[].relay_public_key). The other values
             of the entry are its direct state. See C(docs/direct-paths.md).
         type: str

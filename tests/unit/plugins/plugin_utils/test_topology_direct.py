@@ -177,8 +177,8 @@ CASES = [
      ["host spoke1", "wireguard_interfaces.wg0.stie", "did you mean site"]),
     ("nat-traversal-text", dict(networks={"wg0": {"range": RANGE, "nat_traversal": "yes"}}),
      ["network wg0", "nat_traversal is the text 'yes'", "true or false"]),
-    ("client-with-site", dict(networks={"wg0": {"range": RANGE, "clients": {"phone": {"address": "10.77.0.50",
-                                                                                       "site": "home"}}}}),
+    ("client-with-site", dict(networks={"wg0": {"range": RANGE, "clients": {
+        "phone": {"address": "10.77.0.50", "site": "home"}}}}),
      ["client phone", "site"]),
 ]
 

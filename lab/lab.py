@@ -503,7 +503,11 @@ def set_default_route(full, gw):
 
 # NAT routers: forwarding, masquerade out of the wan side, and a forward
 # policy that lets nothing in unless a host behind the router dialed out first
-# (no port forwarding). The table is replaced as a whole, so `up` is idempotent.
+# (no port forwarding). Unsolicited UDP to the router itself is dropped, as
+# home routers do: accepted, it would leave a conntrack entry that takes the
+# public port a host behind the router is about to use for the same peer
+# (hole punching then never meets). The table is replaced as a whole, so `up`
+# is idempotent.
 _NAT_SH = r"""
 wan_addr=$1 mode=$2
 wan=$(ip -o -4 addr show | awk -v a="$wan_addr" 'index($4, a "/") == 1 {print $2; exit}')
@@ -523,6 +527,10 @@ table ip wgnet_lab_nat {
     type filter hook forward priority filter; policy drop;
     ct state established,related accept
     iifname != "$wan" oifname "$wan" accept
+  }
+  chain input {
+    type filter hook input priority filter; policy accept;
+    iifname "$wan" meta l4proto udp ct state new drop
   }
 }
 EOF

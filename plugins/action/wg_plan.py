@@ -32,6 +32,9 @@ ARGUMENT_SPEC = dict(
     preshared_keys=dict(type="bool", default=False),
     record=dict(type="path"),
     rotation_sync_seconds=dict(type="float", default=10.0),
+    probes=dict(type="dict", default={}),
+    reprobes=dict(type="dict", default={}),
+    previous_plan=dict(type="raw"),
 )
 
 
@@ -52,7 +55,8 @@ class ActionModule(ActionBase):
             keys = _plan_step.known_keys(registered, stored, args["client_public_keys"])
             plan = _topology.plan_networks(task_vars["hostvars"], args["networks"], task_vars["groups"], keys,
                                            allow_missing_keys=args["allow_missing_keys"], defaults=args["defaults"],
-                                           preshared_keys=args["preshared_keys"])
+                                           preshared_keys=args["preshared_keys"],
+                                           probes=_plan_step.merge_probes(args["probes"], args["reprobes"]))
         except (_topology.PlanError, _openwrt.OpenWrtError) as exc:
             raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
         missing = _plan_step.missing_keys(plan)
@@ -64,7 +68,13 @@ class ActionModule(ActionBase):
             "rotated": rotated,
             # Every host applies a replaced key at this moment (wg_interface's switch_at).
             "switch_at": round(time.time() + args["rotation_sync_seconds"], 3) if rotated else "",
+            # Hubs of this run to read again after wg_interface, and the keys of
+            # the members behind NAT they must have seen first (role, second phase).
+            "nat_wait": _plan_step.nat_wait(plan, args["probes"]),
+            "direct_paths": _plan_step.direct_summary(plan),
         })
+        if args["previous_plan"] not in (None, ""):
+            result["changed_hosts"] = _plan_step.changed_hosts(args["previous_plan"], plan, list(args["probes"]))
         if missing and self._task.check_mode:
             for interface, hosts in missing.items():
                 display.display("Check mode: the keys of %s (%s) do not exist yet (they are generated on those hosts "

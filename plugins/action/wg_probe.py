@@ -13,16 +13,25 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _probe
 
+ARGUMENT_SPEC = dict(
+    wait_for_handshakes=dict(type="list", elements="str", default=[]),
+    wait_seconds=dict(type="int", default=15),
+)
+
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset()
+    _VALID_ARGS = frozenset(("wait_for_handshakes", "wait_seconds"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
         # /bin/sh explicitly: some connections (podman) run commands without a shell.
-        out = self._low_level_execute_command(_probe.SCRIPT, executable="/bin/sh")
+        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        script = _probe.SCRIPT
+        if args["wait_for_handshakes"]:
+            script = _probe.wait_script(args["wait_for_handshakes"], args["wait_seconds"])
+        out = self._low_level_execute_command(script, executable="/bin/sh")
         if out.get("rc") != 0:
             raise AnsibleActionFail("wg_probe: the probe failed on the host (rc=%s): %s"
                                     % (out.get("rc"), (out.get("stderr") or out.get("stdout") or "").strip()[:500]))

@@ -81,7 +81,10 @@ def normalize_peer(peer, default_port=51820):
     }
 
 
-PEER_FIELDS = ("public_key", "name", "allowed_ips", "endpoint", "persistent_keepalive", "preshared_key_path")
+# path and relay_public_key mark a watched peer (docs/direct-paths.md): the
+# planned values are its direct state; the watchdog owns the switch.
+PEER_FIELDS = ("public_key", "name", "allowed_ips", "endpoint", "persistent_keepalive", "preshared_key_path", "path",
+               "relay_public_key")
 
 
 def peers_from_json(text):

@@ -96,6 +96,17 @@ options:
           - Path of a preshared key file on the host. With O(preshared_keys), where the module writes this peer's
             key (default C(/etc/wireguard/psk/<name>/<hash of the peer's public key>.psk)).
         type: path
+      path:
+        description:
+          - Marks a watched peer, a direct path the planner found. V(site) for a neighbour in the same site,
+            V(nat) for a NAT-traversal partner. Given together with O(peers[].relay_public_key). The other values
+            of the entry are its direct state. See C(docs/direct-paths.md).
+        type: str
+        choices: [site, nat]
+      relay_public_key:
+        description: For a watched peer, the public key of the peer (in the same list) that carries its prefixes
+          while the direct path is not up.
+        type: str
   preshared_keys:
     description:
       - Peer public key to preshared key (base64). The module writes each key to the peer's O(peers[].preshared_key_path)
@@ -332,6 +343,8 @@ def main():
                     endpoint=dict(type="str"),
                     persistent_keepalive=dict(type="int", default=0),
                     preshared_key_path=dict(type="path"),
+                    path=dict(type="str", choices=["site", "nat"]),
+                    relay_public_key=dict(type="str"),
                 ),
             ),
             preshared_keys=dict(type="dict", no_log=True),

@@ -68,6 +68,20 @@ options:
     description: Seconds from now to the moment replaced keys go live on every host.
     type: float
     default: 10.0
+  probes:
+    description:
+      - Host to its M(wgnet.wireguard.wg_probe) result, for the hosts of this run. Sites take their default site
+        endpoint from it (C(default_ipv4)); with C(nat_traversal) the NAT pairs take the endpoints the hubs
+        observed (C(wg_endpoints), C(wg_handshakes)). Hosts missing here keep what their neighbours have live.
+    type: dict
+    default: {}
+  reprobes:
+    description: Later probe results of some hosts (the role's second phase); they replace those of O(probes).
+    type: dict
+    default: {}
+  previous_plan:
+    description: An earlier plan of this run; RV(changed_hosts) names the hosts of O(probes) whose peers differ.
+    type: raw
 attributes:
   check_mode:
     support: full
@@ -119,6 +133,22 @@ switch_at:
   description: When replaced keys go live, in seconds since the epoch; an empty string when no key was replaced.
   returned: always
   type: raw
+nat_wait:
+  description:
+    - Hub (of this run) to the public keys of the members behind NAT it has not seen yet, in networks with
+      C(nat_traversal). Empty when nothing is pending, which is every run but the first.
+  returned: always
+  type: dict
+direct_paths:
+  description: Interface to its sites (site to members), NAT pairs, members behind a symmetric NAT, members whose
+    NAT endpoint is pending and members whose site endpoint is unknown.
+  returned: always
+  type: dict
+changed_hosts:
+  description: Hosts whose interface plans differ from O(previous_plan).
+  returned: when O(previous_plan) is set
+  type: list
+  elements: str
 record:
   description: The public key file, when O(record) is set.
   returned: when O(record) is set

@@ -19,10 +19,25 @@ description:
     C(wireguard-go) and C(ip) are installed, whether the WireGuard kernel module is loaded and whether systemd runs.
   - Sets the facts C(os_family), C(distribution), C(distribution_version) and C(distribution_major_version), so
     platform variables can be chosen without gathering facts.
+  - Also reports the host's clock, the IPv4 address its default route leaves from, and what its WireGuard
+    interfaces see of their peers (C(wg show all endpoints) and C(wg show all latest-handshakes), which print no
+    private key; both need root, so run it with C(become)). The planner reads these for sites and NAT traversal.
   - The wireguard role runs it first, instead of a raw OpenWrt test and M(ansible.builtin.setup).
 author:
   - wgnet.wireguard contributors (@wgnet)
-options: {}
+options:
+  wait_for_handshakes:
+    description:
+      - Peer public keys. Before probing, wait (in the same remote call) until the host has had a handshake with
+        each of them, or O(wait_seconds) have passed. The wireguard role uses it to read a hub right after the
+        members behind NAT came up.
+    type: list
+    elements: str
+    default: []
+  wait_seconds:
+    description: The longest wait for O(wait_for_handshakes).
+    type: int
+    default: 15
 attributes:
   check_mode:
     support: full
@@ -93,4 +108,23 @@ systemd:
   description: Whether systemd runs (C(/run/systemd/system) exists).
   returned: always
   type: bool
+now:
+  description: The host's clock (unix time), to age the handshakes by.
+  returned: always
+  type: int
+default_ipv4:
+  description: The address of the device of the main table's IPv4 default route; null without one.
+  returned: always
+  type: str
+  sample: 192.168.1.20
+wg_endpoints:
+  description: Interface -> peer public key -> the endpoint the interface currently has for that peer.
+  returned: always
+  type: dict
+  sample: {wg0: {"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=": "203.0.113.7:51820"}}
+wg_handshakes:
+  description: Interface -> peer public key -> unix time of the latest handshake (peers never seen are left out).
+  returned: always
+  type: dict
+  sample: {wg0: {"xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=": 1767225600}}
 """

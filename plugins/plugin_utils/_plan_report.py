@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _plan_step
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _topology
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _verify
 
@@ -55,6 +56,7 @@ def hosts(plan, only=None):
                     "allowed_ips": list(peer["allowed_ips"]),
                     "endpoint": peer["endpoint"] or None,
                     "persistent_keepalive": peer["persistent_keepalive"],
+                    "path": peer.get("path"),
                 })
             result.setdefault(host, []).append({
                 "interface": interface,
@@ -84,7 +86,7 @@ def report(plan, only=None):
             for peer in iface["peers"]:
                 prefixes = peer["allowed_ips"] or ["-"]
                 rows.append(tuple(first + [
-                    peer["name"] + ("" if peer["key_known"] else " *"), prefixes[0], peer["endpoint"] or "-",
+                    peer["name"] + ("" if peer["key_known"] else " *") + (" (%s)" % peer["path"] if peer["path"] else ""), prefixes[0], peer["endpoint"] or "-",
                     "%ds" % peer["persistent_keepalive"] if peer["persistent_keepalive"] else "-"]))
                 first = ["", "", "", ""]
                 rows += [("", "", "", "", "", prefix, "", "") for prefix in prefixes[1:]]
@@ -100,9 +102,33 @@ def report(plan, only=None):
         lines.append("")
         lines.append("* no public key yet (the first converge makes it): "
                      + "; ".join("%s %s" % (i, ", ".join(n)) for i, n in sorted(missing.items())))
+    direct = _plan_step.direct_summary(plan)
+    lines += _direct_lines(direct)
     count = sum(len(i["peers"]) for ifaces in by_host.values() for i in ifaces)
     lines.append("%d hosts, %d peer entries" % (len(by_host), count))
-    return {"hosts": by_host, "missing_keys": missing, "table": lines}
+    return {"hosts": by_host, "missing_keys": missing, "direct_paths": direct, "table": lines}
+
+
+def _direct_lines(direct):
+    """Sites and NAT traversal below the table (docs/direct-paths.md)."""
+    lines = []
+    for interface, d in sorted(direct.items()):
+        for site, names in sorted(d["sites"].items()):
+            lines.append("%s site %s: %s peer directly (site)" % (interface, site, ", ".join(names)))
+        if d["site_unknown"]:
+            lines.append("%s site address unknown (not probed in this run; through the hub until a converge "
+                         "probes it): %s" % (interface, ", ".join(d["site_unknown"])))
+        for a, b in d["nat_pairs"]:
+            lines.append("%s NAT pair (nat): %s <-> %s" % (interface, a, b))
+        if d["nat_symmetric"]:
+            lines.append("%s behind a symmetric NAT (two hubs see two ports; they stay on the relay): %s"
+                         % (interface, ", ".join(d["nat_symmetric"])))
+        if d["nat_pending"]:
+            lines.append("%s NAT endpoint not observed yet (a converge reads it from the hubs): %s"
+                         % (interface, ", ".join(d["nat_pending"])))
+    if lines:
+        lines.insert(0, "")
+    return lines
 
 
 def _order(plan, host):

@@ -97,3 +97,54 @@ def missing_keys(plan):
 def dumps(plan):
     """The plan as the role carries it: one compact JSON string."""
     return json.dumps(plan, separators=(",", ":"), sort_keys=True)
+
+
+def merge_probes(probes, reprobes):
+    """host -> probe result: this run's first probe, replaced by a later one
+    (the role's second phase reads the hubs again) where that one ran."""
+    merged = dict(probes or {})
+    for host, result in (reprobes or {}).items():
+        if isinstance(result, dict) and result.get("now") is not None and not result.get("skipped"):
+            merged[host] = result
+    return merged
+
+
+def nat_wait(plan, probes):
+    """hub -> public keys of the members behind NAT it has not seen yet, for
+    the hubs of this run (probes' hosts) in networks with pending NAT pairs."""
+    wait = {}
+    for net in plan["networks"].values():
+        keys = [net["members"][n]["public_key"] for n in net.get("nat_pending") or ()]
+        for hub in net["hubs"] if keys else ():
+            if hub in (probes or {}):
+                wait.setdefault(hub, [])
+                wait[hub] += [k for k in keys if k not in wait[hub]]
+    return wait
+
+
+def changed_hosts(previous, plan, hosts):
+    """Hosts of `hosts` whose interface plans differ between two plans."""
+    previous = _topology.load_plan(previous)
+    return sorted(h for h in hosts
+                  if _topology.host_interfaces(previous, h) != _topology.host_interfaces(plan, h))
+
+
+def direct_summary(plan):
+    """interface -> sites (site -> members), site_unknown, nat_pairs (sorted
+    name pairs), nat_symmetric, nat_pending: what the plan report shows."""
+    summary = {}
+    for interface, net in sorted(plan["networks"].items()):
+        sites, pairs = {}, set()
+        for name in net["order"]:
+            m = net["members"][name]
+            if m.get("site") and name not in net["hubs"]:
+                sites.setdefault(m["site"], []).append(name)
+            for other, (path, _endpoint) in _topology.direct_paths(net, name).items():
+                if path == "nat":
+                    pairs.add(tuple(sorted((name, other))))
+        if sites or net.get("nat_traversal"):
+            summary[interface] = {"sites": sites, "site_unknown": list(net.get("site_unknown") or ()),
+                                  "nat_pairs": [list(p) for p in sorted(pairs)],
+                                  "nat_symmetric": list(net.get("nat_symmetric") or ()),
+                                  "nat_pending": list(net.get("nat_pending") or ())}
+    return summary

@@ -11,7 +11,12 @@ role reads. Plain Python with no Ansible imports, unit tested directly.
 
 from __future__ import annotations
 
+import ipaddress
 import re
+
+_INTERFACE = re.compile(r"[A-Za-z0-9_=+.-]{1,15}")
+_KEY = re.compile(r"[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=")
+_ENDPOINT = re.compile(r"(\[[0-9A-Fa-f:.%a-z]+\]|[0-9.]+):[0-9]{1,5}")
 
 TOOLS = ("wg", "wg-quick", "wireguard-go", "ip")
 
@@ -25,7 +30,22 @@ SCRIPT = (
     "for t in " + " ".join(TOOLS) + "; do "
     "if command -v \"$t\" >/dev/null 2>&1; then echo \"tool_$t=1\"; else echo \"tool_$t=0\"; fi; done; "
     "if [ -d /sys/module/wireguard ]; then echo kernel_module=1; else echo kernel_module=0; fi; "
-    "if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi"
+    "if [ -d /run/systemd/system ]; then echo systemd=1; else echo systemd=0; fi; "
+    # Direct paths: this host's clock, the address its default route leaves
+    # from (the main table's: a full tunnel's policy routes would give the
+    # tunnel address), and what its WireGuard interfaces see of their peers.
+    # `wg show <if> endpoints` and `latest-handshakes` print no private key
+    # (never `dump`); both need root and print nothing without it. Per
+    # interface: `wg show all` names the interface on its first line only.
+    "echo now=$(date +%s); "
+    "d=$(ip -4 route show default 2>/dev/null | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p' | head -n 1); "
+    "if [ -n \"$d\" ]; then echo default_ipv4=$(ip -4 -o addr show dev \"$d\" 2>/dev/null "
+    "| sed -n 's/.* inet \\([0-9.]*\\).*/\\1/p' | head -n 1); fi; "
+    "if command -v wg >/dev/null 2>&1; then "
+    "for i in $(wg show interfaces 2>/dev/null); do "
+    "wg show \"$i\" endpoints 2>/dev/null | sed \"s/^/wg_endpoint=$i /\"; "
+    "wg show \"$i\" latest-handshakes 2>/dev/null | sed \"s/^/wg_handshake=$i /\"; done; fi; "
+    "true"
 )
 
 # ID (or an ID_LIKE entry) -> (os_family, distribution) as ansible's setup names them.
@@ -69,12 +89,20 @@ def parse(output):
 
     Returns a dict: openwrt (bool), os_release {id, id_like (list), version_id},
     os_family, distribution, distribution_version, distribution_major_version
-    (None when unknown), tools {name: bool}, kernel_module (bool), systemd (bool).
+    (None when unknown), tools {name: bool}, kernel_module (bool), systemd (bool),
+    now (the host's unix time), default_ipv4 (the address its default route
+    leaves from, or None), wg_endpoints {interface: {peer key: ip:port}} and
+    wg_handshakes {interface: {peer key: unix time}} (what its interfaces see).
     """
     values = {}
+    endpoints, handshakes = {}, {}
     for line in (output or "").splitlines():
         match = re.match(r"^([A-Za-z0-9_-]+)=(.*)$", line.strip())
-        if match:
+        if not match:
+            continue
+        if match.group(1) in ("wg_endpoint", "wg_handshake"):
+            _peer_line(match.group(1), match.group(2), endpoints, handshakes)
+        else:
             values[match.group(1)] = match.group(2)
     if values.get("wgnet_probe") != "1":
         raise ProbeError("the probe printed no result (is /bin/sh a POSIX shell?): %r" % (output or "")[:300])
@@ -100,4 +128,45 @@ def parse(output):
         "tools": dict((tool, values.get("tool_" + tool) == "1") for tool in TOOLS),
         "kernel_module": values.get("kernel_module") == "1",
         "systemd": values.get("systemd") == "1",
+        "now": int(values["now"]) if re.fullmatch(r"[0-9]{1,12}", values.get("now", "")) else None,
+        "default_ipv4": _ipv4(values.get("default_ipv4", "")),
+        "wg_endpoints": endpoints,
+        "wg_handshakes": handshakes,
     }
+
+
+def _ipv4(text):
+    try:
+        return str(ipaddress.IPv4Address(text.strip()))
+    except ValueError:
+        return None
+
+
+def _peer_line(kind, text, endpoints, handshakes):
+    """One line of `wg show all endpoints` (<if> <key> <ip:port>|(none)) or
+    `wg show all latest-handshakes` (<if> <key> <unix time>); anything else
+    is skipped. Only handshakes that happened (not 0) are kept."""
+    fields = text.split()
+    if len(fields) != 3 or not _INTERFACE.fullmatch(fields[0]) or not _KEY.fullmatch(fields[1]):
+        return
+    interface, key, value = fields
+    if kind == "wg_endpoint":
+        if value != "(none)" and _ENDPOINT.fullmatch(value):
+            endpoints.setdefault(interface, {})[key] = value
+    elif re.fullmatch(r"[0-9]{1,12}", value) and int(value) > 0:
+        handshakes.setdefault(interface, {})[key] = int(value)
+
+
+def wait_script(keys, seconds):
+    """The probe, run once the host has had a handshake with each of keys
+    (peer public keys) or after `seconds`, whichever comes first: how the
+    role's second phase reads a hub right after the members came up."""
+    keys = sorted(set(k for k in keys if isinstance(k, str) and _KEY.fullmatch(k)))
+    if not keys:
+        return SCRIPT
+    # The keys are base64 (no quote or shell character): safe in single quotes.
+    checks = " ".join("case \"$h\" in *'%s'\"$t\"[1-9]*) ;; *) ok=0;; esac;" % k for k in keys)
+    return (
+        "PATH=\"$PATH:/usr/local/sbin:/usr/sbin:/sbin:/usr/local/bin:/usr/bin:/bin\"; t=$(printf '\\t'); i=0; "
+        "while [ $i -lt %d ]; do h=$(wg show all latest-handshakes 2>/dev/null); ok=1; %s "
+        "[ $ok = 1 ] && break; sleep 1; i=$((i + 1)); done; " % (max(0, int(seconds)), checks)) + SCRIPT

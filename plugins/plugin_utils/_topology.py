@@ -42,14 +42,20 @@ DEFAULT_KEEPALIVE = 25
 PRIVATE_RANGES = [ipaddress.ip_network(n) for n in (
     "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16",
     "fc00::/7", "fe80::/10")]
-HOST_KEYS = ("address", "endpoint", "port", "lan_subnets", "persistent_keepalive", "allow_public_subnets")
+_PEER_KEYS = ("address", "endpoint", "port", "lan_subnets", "persistent_keepalive", "allow_public_subnets")
+# A managed host also says where it sits (direct paths, docs/direct-paths.md).
+HOST_KEYS = _PEER_KEYS + ("site", "site_endpoint")
 NETWORK_KEYS = ("range", "topology", "members", "hubs", "port", "persistent_keepalive", "egress", "clients",
-                "clients_var")
+                "nat_traversal", "clients_var")
 EGRESS_KEYS = ("gateway", "members")
 # What a client definition may hold (the planner reads HOST_KEYS, public_key
 # and hub; _clients reads the rest).
-CLIENT_KEYS = frozenset(HOST_KEYS + ("public_key", "hub", "allowed_ips", "full_tunnel", "dns"))
+CLIENT_KEYS = frozenset(_PEER_KEYS + ("public_key", "hub", "allowed_ips", "full_tunnel", "dns"))
 _INTERFACE_NAME = re.compile(r"[A-Za-z0-9_=+.-]{1,15}")
+_SITE_NAME = re.compile(r"[A-Za-z0-9_.:@-]{1,63}")
+# A hub's view of a member counts while its handshake is younger than this
+# (WireGuard renews a session every 2 minutes while packets flow).
+OBSERVED_MAX_AGE = 180
 
 
 class PlanError(ValueError):
@@ -158,7 +164,7 @@ class Member(object):
     """One host (or unmanaged client) of a network, validated."""
 
     __slots__ = ("name", "port", "addresses", "lans", "endpoint", "keepalive", "prefixes", "client",
-                 "public_key", "names", "hub", "index")
+                 "public_key", "names", "hub", "index", "site", "site_endpoint", "nat_endpoint")
 
     def __init__(self, name, settings, names, network, ranges, client=False):
         self.name = name
@@ -235,6 +241,28 @@ class Member(object):
         self.public_key = None
         self.hub = None
         self.index = 0
+        self.site, self.site_endpoint, self.nat_endpoint = None, None, None
+        if not client:
+            self._site(settings, names, who)
+
+    def _site(self, settings, names, who):
+        site = settings.get("site")
+        if site not in (None, ""):
+            if not isinstance(site, str):
+                raise PlanError("%s: %s is %s; give the site's name as text, e.g. %s: home (quote it in YAML)"
+                                % (who, names["site"], _checks.kind(site), names["site"]))
+            if not _SITE_NAME.fullmatch(site.strip()):
+                raise PlanError("%s: %s %r is not a usable site name; use 1-63 letters, digits and _.:@- "
+                                "(the members with the same name peer directly)" % (who, names["site"], site))
+            self.site = site.strip()
+        # An explicit site endpoint; the default (the probe's address) is
+        # filled in by the network plan.
+        value = settings.get("site_endpoint")
+        if value not in (None, ""):
+            if self.site is None:
+                raise PlanError("%s: %s is set but %s is not; name the site too, or remove %s"
+                                % (who, names["site_endpoint"], names["site"], names["site_endpoint"]))
+            self.site_endpoint = parse_endpoint(value, self.port, who, names["site_endpoint"])
 
     def interface_addresses(self):
         return ["%s/%d" % (ip, net.prefixlen) for ip, net in self.addresses]
@@ -243,10 +271,26 @@ class Member(object):
         return set(ip.version for ip, _n in self.addresses)
 
     def endpoint_ip(self):
-        if not self.endpoint:
-            return None
-        host = self.endpoint.rpartition(":")[0]
-        return _checks.ip_literal(host[1:-1] if host.startswith("[") else host)
+        return _endpoint_ip(self.endpoint)
+
+
+def _observed_endpoint(value):
+    """True for an ip:port (IPv6 bracketed) as `wg show endpoints` prints it."""
+    if not isinstance(value, str) or not _checks.single_line(value) or ":" not in value:
+        return False
+    try:
+        host, port = _wg_values.split_endpoint(value, None)
+    except (ValueError, TypeError):
+        return False
+    return _checks.ip_literal(host) is not None and port is not None and value == _wg_values.join_endpoint(host, port)
+
+
+def _endpoint_ip(endpoint):
+    """The address of a host:port endpoint if it is an IP literal, else None."""
+    if not endpoint:
+        return None
+    host = endpoint.rpartition(":")[0]
+    return _checks.ip_literal(host[1:-1] if host.startswith("[") else host)
 
 
 def _resolve_hosts(value, groups, what):
@@ -336,6 +380,12 @@ def normalize_network(interface, spec, groups, defaults=None):
     egress_members = egress.get("members", "all")
     if egress_members != "all":
         egress_members = _resolve_hosts(egress_members, groups, what + " egress members")
+    nat_traversal = spec.get("nat_traversal", defaults.get("nat_traversal", False))
+    if nat_traversal is None:
+        nat_traversal = False
+    if not isinstance(nat_traversal, bool):
+        raise PlanError("%s: nat_traversal is %s; write nat_traversal: true or false"
+                        % (what, _checks.kind(nat_traversal)))
     clients_var = spec.get("clients_var") or "wireguard_networks.%s.clients" % interface
     clients = spec.get("clients") or {}
     if not _checks.is_mapping(clients):
@@ -355,6 +405,7 @@ def normalize_network(interface, spec, groups, defaults=None):
         "egress_gateway": gateway,
         "egress_members": egress_members,
         "clients": clients,
+        "nat_traversal": nat_traversal,
         # The single-network form reads its clients from wireguard_clients.
         "clients_var": clients_var,
     }
@@ -385,8 +436,9 @@ def _without_absent(net, hostvars):
 class NetworkPlan(object):
     """The validated plan of one network."""
 
-    def __init__(self, net, hostvars, public_keys, allow_missing_keys):
+    def __init__(self, net, hostvars, public_keys, allow_missing_keys, probes=None):
         self.net = net
+        self.site_unknown, self.nat_symmetric, self.nat_pending = [], [], []
         self.interface = net["interface"]
         what = "network %s" % self.interface
         if not net["ranges"]:
@@ -470,6 +522,81 @@ class NetworkPlan(object):
                 "%s: the public keys of %s are not known yet; run the play once against those hosts "
                 "(without --limit) so their keys are generated on them" % (what, ", ".join(self.missing_keys)))
         self.pending_clients = sorted(n for n, c in self.clients.items() if not c.public_key)
+        self._observe(probes or {})
+
+    # ------------------------------------------------------------ direct paths
+    def _live(self, probes, host, table):
+        """peer key -> what host's probe saw on this interface: an ip:port
+        (table wg_endpoints, anything else dropped) or a unix time (table
+        wg_handshakes)."""
+        probe = probes.get(host)
+        values = probe.get(table) if _checks.is_mapping(probe) else None
+        values = values.get(self.interface) if _checks.is_mapping(values) else None
+        if not _checks.is_mapping(values):
+            return {}
+        if table == "wg_handshakes":
+            return dict((k, v) for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool))
+        return dict((k, v) for k, v in values.items() if _observed_endpoint(v))
+
+    def _observe(self, probes):
+        """Site endpoints and NAT endpoints from the probes of this run's hosts
+        (host -> wg_probe result); see docs/direct-paths.md."""
+        members = self.members
+        if not _checks.is_mapping(probes):
+            probes = {}
+        for name in self.net["members"]:
+            m = members[name]
+            if m.site is None or m.site_endpoint or name in self.hub_set:
+                continue
+            probe = probes.get(name)
+            address = probe.get("default_ipv4") if _checks.is_mapping(probe) else None
+            if isinstance(address, str) and _checks.ip_literal(address) is not None:
+                m.site_endpoint = _wg_values.join_endpoint(address, m.port)
+                continue
+            # Not probed in this run (--limit): what a site neighbour has live
+            # for it, so the pair does not churn.
+            for other in self.net["members"]:
+                live = self._live(probes, other, "wg_endpoints").get(m.public_key) if m.public_key else None
+                if other != name and other not in self.hub_set and members[other].site == m.site \
+                        and isinstance(live, str):
+                    m.site_endpoint = live
+                    break
+            else:
+                self.site_unknown.append(name)
+        if not self.net["nat_traversal"] or self.net["topology"] == "mesh":
+            return
+        candidates = [n for n in self.net["members"]
+                      if n not in self.hub_set and not members[n].endpoint and members[n].public_key]
+        for name in candidates:
+            m = members[name]
+            seen = []
+            for hub in self.hubs:
+                probe = probes.get(hub)
+                now = probe.get("now") if _checks.is_mapping(probe) else None
+                shake = self._live(probes, hub, "wg_handshakes").get(m.public_key)
+                endpoint = self._live(probes, hub, "wg_endpoints").get(m.public_key)
+                if isinstance(now, int) and isinstance(shake, int) and isinstance(endpoint, str) \
+                        and now - shake < OBSERVED_MAX_AGE:
+                    seen.append(endpoint)
+            if len(set(seen)) > 1:
+                self.nat_symmetric.append(name)  # two hubs, two mappings: hole punching cannot work
+            elif seen:
+                m.nat_endpoint = seen[0]
+            else:
+                # No hub of this run saw it: the endpoint a partner already has
+                # live for it, so a run with --limit does not churn.
+                for other in candidates:
+                    live = self._live(probes, other, "wg_endpoints").get(m.public_key)
+                    if other != name and isinstance(live, str):
+                        m.nat_endpoint = live
+                        break
+        for name in candidates:
+            m = members[name]
+            if m.nat_endpoint or name in self.nat_symmetric:
+                continue
+            if any(o != name and o not in self.nat_symmetric and (m.site is None or members[o].site != m.site)
+                   for o in candidates):
+                self.nat_pending.append(name)
 
     # ------------------------------------------------------------ validation
     def _all(self):
@@ -519,16 +646,17 @@ class NetworkPlan(object):
         # packets to it would be routed into the tunnel again.
         lookup = _checks.sorted_for_lookup(items)
         for m in self._all():
-            ip = m.endpoint_ip()
-            hit = ip is not None and _checks.containing(lookup, ip)
-            if hit:
-                prefix, owner = hit
-                where = ("the tunnel range of %s" % self.interface if owner is None
-                         else "%s of %s" % (owner.names["lan_subnets"], owner.name))
-                raise PlanError("%s %s: %s %s is inside %s (%s), which is routed into the tunnel, so the encrypted "
-                                "packets would loop back into it; give the address the host is reached at from "
-                                "outside the tunnel" % ("client" if m.client else "host", m.name,
-                                                        m.names["endpoint"], m.endpoint, prefix, where))
+            for var, endpoint in (("endpoint", m.endpoint), ("site_endpoint", m.site_endpoint)):
+                ip = _endpoint_ip(endpoint)
+                hit = ip is not None and _checks.containing(lookup, ip)
+                if hit:
+                    prefix, owner = hit
+                    where = ("the tunnel range of %s" % self.interface if owner is None
+                             else "%s of %s" % (owner.names["lan_subnets"], owner.name))
+                    raise PlanError("%s %s: %s %s is inside %s (%s), which is routed into the tunnel, so the "
+                                    "encrypted packets would loop back into it; give the address the host is reached "
+                                    "at from outside the tunnel" % ("client" if m.client else "host", m.name,
+                                                                    m.names[var], endpoint, prefix, where))
 
     def _check_reachability(self):
         topology = self.net["topology"]
@@ -601,7 +729,8 @@ class NetworkPlan(object):
         def member(m):
             return {"addresses": m.interface_addresses(), "prefixes": m.prefixes,
                     "lans": [str(lan) for lan in m.lans], "endpoint": m.endpoint, "keepalive": m.keepalive,
-                    "port": m.port, "versions": sorted(m.versions()), "public_key": m.public_key}
+                    "port": m.port, "versions": sorted(m.versions()), "public_key": m.public_key,
+                    "site": m.site, "site_endpoint": m.site_endpoint, "nat_endpoint": m.nat_endpoint}
 
         def client(c):
             return dict(member(c), hub=c.hub)
@@ -619,6 +748,11 @@ class NetworkPlan(object):
             "missing_keys": self.missing_keys,
             "pending_clients": self.pending_clients,
             "absent": list(net["absent"]),
+            "nat_traversal": net["nat_traversal"],
+            "nat_keepalive": _int(net["persistent_keepalive"] or 0) or DEFAULT_KEEPALIVE,
+            "nat_symmetric": list(self.nat_symmetric),
+            "nat_pending": list(self.nat_pending),
+            "site_unknown": list(self.site_unknown),
         }
 
     def direct(self, name):
@@ -659,6 +793,34 @@ def forwards(net, name):
     return name in net["hubs"] and (net["topology"] != "mesh" or bool(net["clients"]))
 
 
+def direct_paths(net, name):
+    """Members this non-hub member also peers with directly, beyond its
+    topology's peers: name -> ('site', endpoint) for a site neighbour (both
+    site endpoints known), ('nat', endpoint) for a NAT-traversal partner
+    (both endpoints observed, not the same site, neither symmetric)."""
+    members = net["members"]
+    me = members[name]
+    if name in net["hubs"]:
+        return {}
+    hubs = set(net["hubs"])
+    result = {}
+    site = me.get("site")
+    if site and me.get("site_endpoint"):
+        for n in net["order"]:
+            other = members[n]
+            if n != name and n not in hubs and other.get("site") == site and other.get("site_endpoint"):
+                result[n] = ("site", other["site_endpoint"])
+    symmetric = set(net.get("nat_symmetric") or ())
+    if net.get("nat_traversal") and net["topology"] != "mesh" and me.get("nat_endpoint") \
+            and name not in symmetric:
+        for n in net["order"]:
+            other = members[n]
+            if n != name and n not in hubs and n not in symmetric and other.get("nat_endpoint") \
+                    and not (site and other.get("site") == site):
+                result[n] = ("nat", other["nat_endpoint"])
+    return result
+
+
 def host_plan(net, name):
     """Interface settings and the full peer list of one member of a planned network."""
     me = net["members"][name]
@@ -666,10 +828,12 @@ def host_plan(net, name):
     direct = direct_peers(net, name)
     direct_set = set(direct)
     relay = relay_for(net, name, direct)
+    extra = direct_paths(net, name)
     relay_extra = []
     if relay:
         relay_extra = list(net["ranges"]) + [
-            lan for n in net["order"] if n != name and n not in direct_set for lan in members[n]["lans"]] + [
+            lan for n in net["order"] if n != name and n not in direct_set and n not in extra
+            for lan in members[n]["lans"]] + [
             lan for c in net["clients"].values() for lan in c["lans"]]
     gateway = net["egress_gateway"]
     egress = []
@@ -694,6 +858,7 @@ def host_plan(net, name):
             "endpoint": other["endpoint"],
             "persistent_keepalive": me["keepalive"] if behind_nat and other["endpoint"] else 0,
         })
+    _add_direct_paths(net, name, peers, extra, direct_set, relay)
     if name in net["hubs"]:
         for c_name, c in sorted(net["clients"].items()):
             if c["public_key"]:
@@ -718,6 +883,34 @@ def host_plan(net, name):
         "lan_subnets": list(me["lans"]),
         "egress_gateway": name == gateway,
     }
+
+
+def _add_direct_paths(net, name, peers, extra, direct_set, relay):
+    """Site neighbours and NAT partners in a peer list (host_plan). Outside a
+    mesh they are watched peers (path, relay_public_key): their values are
+    the direct state, and the host's watchdog keeps them on the relay until
+    the direct path works (docs/direct-paths.md)."""
+    if not extra:
+        return
+    members = net["members"]
+    relay_key = members[relay]["public_key"] if relay else None
+    watched = net["topology"] != "mesh" and bool(relay_key)
+    by_name = dict((p["name"], p) for p in peers)
+    for n in net["order"]:
+        if n not in extra or not members[n]["public_key"]:
+            continue
+        path, endpoint = extra[n]
+        entry = by_name.get(n)
+        if entry is None:
+            if not watched:
+                continue  # no relay key yet (check mode): this path waits for the next run
+            entry = {"name": n, "public_key": members[n]["public_key"], "allowed_ips": list(members[n]["prefixes"])}
+            peers.append(entry)
+        entry["endpoint"] = endpoint
+        entry["persistent_keepalive"] = net.get("nat_keepalive") or DEFAULT_KEEPALIVE if path == "nat" else 0
+        if watched:
+            entry["path"] = path
+            entry["relay_public_key"] = relay_key
 
 
 def member_interfaces(networks, groups, host, defaults=None):
@@ -895,13 +1088,14 @@ def _check_public_keys(public_keys):
 
 
 def plan_networks(hostvars, networks, groups, public_keys, allow_missing_keys=False, defaults=None,
-                  preshared_keys=False):
+                  preshared_keys=False, probes=None):
     """Validate every network and return the plan as plain data.
 
     hostvars: host name -> variables; networks: interface -> definition (see
     normalize_network); groups: inventory group -> host names; public_keys:
     interface -> host (or client) -> public key; preshared_keys: every peer
-    entry names the file of its PSK (see _psk.psk_file).
+    entry names the file of its PSK (see _psk.psk_file); probes: host ->
+    wg_probe result of this run's hosts (site and NAT endpoints).
     """
     _check_networks(networks)
     if not _checks.is_mapping(hostvars):
@@ -914,7 +1108,8 @@ def plan_networks(hostvars, networks, groups, public_keys, allow_missing_keys=Fa
     planned = {}
     for interface in sorted(networks):
         net = normalize_network(interface, networks[interface], groups, defaults)
-        planned[interface] = NetworkPlan(net, hostvars, public_keys.get(interface) or {}, allow_missing_keys)
+        planned[interface] = NetworkPlan(net, hostvars, public_keys.get(interface) or {}, allow_missing_keys,
+                                         probes)
     _check_ports(planned)
     _check_across(planned)
     result = {"networks": dict((i, n.to_dict()) for i, n in planned.items())}

@@ -191,6 +191,15 @@ def host_targets(plan, host, addresses=None, hostvars=None):
             continue
         for address in _extra_targets(hostvars, owner):
             add(_routed(host, routes, owner, address, "target", "%s of %s" % (TARGETS_VAR, owner)))
+    # A watched peer (a site neighbour or NAT partner, issue 15): which relay
+    # carries it while its direct path is down (host_results reads the live
+    # allowed IPs to tell which one is in use).
+    names = dict(((i["interface"], p["public_key"]), p["name"]) for i in mine for p in i["peers"])
+    watched = dict(((i["interface"], p["public_key"]), p) for i in mine for p in i["peers"] if p.get("path"))
+    for row in rows:
+        peer = watched.get((row["interface"], row["via_public_key"]))
+        row["watched"] = bool(peer)
+        row["relay"] = names.get((row["interface"], peer["relay_public_key"])) if peer else None
     return rows
 
 
@@ -228,6 +237,9 @@ def ping_script(rows, count=2, timeout=1):
     lines.append('echo "=== handshakes"')
     lines.append('echo "now=$(date +%s)"')
     lines.append('wg show all latest-handshakes 2>&1 || true')
+    # Which watched peers carry their prefixes live (no key material: allowed-ips).
+    lines.append('echo "=== allowed"')
+    lines.append('wg show all allowed-ips 2>&1 || true')
     return "\n".join(lines) + "\n"
 
 
@@ -238,7 +250,7 @@ def parse_script_output(text):
     section, body = None, []
 
     def close():
-        if section is None or section == "handshakes":
+        if section is None or section in ("handshakes", "allowed"):
             return
         joined = "\n".join(body)
         rc = re.search(r"^rc=(\d+)", joined, re.M)
@@ -253,7 +265,7 @@ def parse_script_output(text):
         if line.startswith("=== "):
             close()
             name = line[4:].strip()
-            section = "handshakes" if name == "handshakes" else int(name)
+            section = name if name in ("handshakes", "allowed") else int(name)
             body = []
         elif section == "handshakes":
             if line.startswith("now="):
@@ -262,10 +274,38 @@ def parse_script_output(text):
                 fields = line.split("\t")
                 if len(fields) == 3 and fields[2].strip().isdigit():
                     handshakes[(fields[0], fields[1])] = int(fields[2])
-        elif section is not None:
+        elif section is not None and section != "allowed":
             body.append(line)
     close()
     return pings, now, handshakes
+
+
+def live_allowed(text):
+    """{(interface, key): True when the peer has allowed IPs live} from the
+    script's `=== allowed` section (`wg show all allowed-ips`)."""
+    carried, inside = {}, False
+    for line in (text or "").splitlines():
+        if line.startswith("=== "):
+            inside = line[4:].strip() == "allowed"
+        elif inside:
+            fields = line.split("\t")
+            if len(fields) == 3:
+                carried[(fields[0], fields[1])] = fields[2].strip() not in ("", "(none)")
+    return carried
+
+
+def path_of(row, carried):
+    """direct, via <hub> or via <hub> (fallback) for an expected row."""
+    if not row.get("via"):
+        return None
+    if row["via"] != row["to"]:
+        return "via %s" % row["via"]
+    if not row.get("watched"):
+        return "direct"
+    live = carried.get((row["interface"], row["via_public_key"]))
+    if live is None:
+        return "direct (planned)"
+    return "direct" if live else "via %s (fallback)" % row.get("relay")
 
 
 def host_results(rows, output):
@@ -276,11 +316,13 @@ def host_results(rows, output):
         pings, now, handshakes = {}, None, {}
     else:
         pings, now, handshakes = parse_script_output(output)
+    carried = live_allowed(output)
     result = []
     for i, row in enumerate(rows):
         row = dict(row)
         row.update({"status": "not expected", "received": None, "sent": None, "rtt_ms": None,
-                    "route_device": None, "handshake_age": None})
+                    "route_device": None, "handshake_age": None,
+                    "path": path_of(row, carried) if row["expected"] else None})
         if row["expected"]:
             rc, received, sent, rtt, dev = pings.get(i, (None, 0, 0, None, None))
             row.update({"received": received, "sent": sent, "rtt_ms": rtt, "route_device": dev})
@@ -342,9 +384,9 @@ def report(targets_by_host, outputs):
         counts[row["status"].replace(" ", "_")] += 1
     failed = ["%s -> %s %s (%s)" % (r["from"], r["to"], r["address"], r["reason"])
               for r in rows if r["status"] == "unreachable"]
-    header = ("from", "to", "address", "kind", "via", "status", "rtt", "handshake")
+    header = ("from", "to", "address", "kind", "path", "status", "rtt", "handshake")
     lines = _table(header, [(
-        r["from"], r["to"], r["address"] or "-", r["kind"], r["via"] or "-",
+        r["from"], r["to"], r["address"] or "-", r["kind"], r.get("path") or "-",
         r["status"],
         "%.1f ms" % r["rtt_ms"] if r["rtt_ms"] is not None else "-",
         _age(r["handshake_age"]) if r["via"] and r["expected"] else "-") for r in rows])

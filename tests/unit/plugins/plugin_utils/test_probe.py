@@ -71,3 +71,42 @@ def _os_id():
             if line.startswith("ID="):
                 return line.split("=", 1)[1].strip().strip('"').lower()
     return None
+
+
+KEY = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
+
+
+def test_direct_path_lines():
+    text = out(['ID=debian']) + "\n".join([
+        "now=1767225600", "default_ipv4=192.168.1.20",
+        "wg_endpoint=wg0 %s\t203.0.113.7:51820" % KEY,
+        "wg_endpoint=wg1 %s\t(none)" % KEY,
+        "wg_endpoint=wg0 %s\t203.0.113.7:51820\nEndpoint = x" % KEY[:-2],   # not a key: skipped
+        "wg_handshake=wg0 %s\t1767225590" % KEY,
+        "wg_handshake=wg1 %s\t0" % KEY,                                      # never: left out
+        "wg_endpoint=wg0 %s\t203.0.113.7:51820;reboot" % KEY,               # not ip:port: skipped
+    ]) + "\n"
+    result = _probe.parse(text)
+    assert result["now"] == 1767225600 and result["default_ipv4"] == "192.168.1.20"
+    assert result["wg_endpoints"] == {"wg0": {KEY: "203.0.113.7:51820"}}
+    assert result["wg_handshakes"] == {"wg0": {KEY: 1767225590}}
+
+
+def test_without_the_new_lines_nothing_is_observed():
+    result = _probe.parse(out(['ID=debian']))
+    assert (result["now"], result["default_ipv4"], result["wg_endpoints"], result["wg_handshakes"]) == (
+        None, None, {}, {})
+
+
+@pytest.mark.parametrize("shell", ["sh", "busybox"])
+def test_the_wait_script_gives_up_after_its_seconds(shell):
+    path = shutil.which(shell)
+    if not path:
+        pytest.skip("%s is not installed (make deps installs busybox)" % shell)
+    script = _probe.wait_script([KEY, "not a key; reboot"], 1)
+    assert "reboot" not in script
+    argv = [path, "sh", "-c", script] if shell == "busybox" else [path, "-c", script]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=20)
+    assert done.returncode == 0, done.stderr
+    assert _probe.parse(done.stdout)["os_release"]["id"] == _os_id()
+    assert _probe.wait_script([], 5) == _probe.SCRIPT

@@ -44,8 +44,9 @@ FUZZ = settings(max_examples=EXAMPLES, deadline=None,
 PRIVATE = "yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk="
 CONFIG_LINE = re.compile(r"(|#.*|\[Interface\]|\[Peer\]|[A-Za-z]+ = [^\n]*)")
 HOST_VARS = ["wireguard_" + k for k in ("address", "endpoint", "port", "lan_subnets", "persistent_keepalive",
-                                        "allow_public_subnets", "interfaces", "state")] + ["wireguard_adress"]
-NET_KEYS = ["range", "topology", "members", "hubs", "port", "persistent_keepalive", "egress", "clients", "rnage"]
+                                        "allow_public_subnets", "interfaces", "state", "site", "site_endpoint")] + ["wireguard_adress"]
+NET_KEYS = ["range", "topology", "members", "hubs", "port", "persistent_keepalive", "egress", "clients", "rnage",
+            "nat_traversal"]
 
 
 # ---------------------------------------------------------------- corruption
@@ -72,9 +73,17 @@ def _positions(inv):
         places += [(("hostvars", host), v) for v in HOST_VARS]
         places += [(("hostvars", host, "wireguard_interfaces"), "wg0")]
         places += [(("hostvars", host, "wireguard_interfaces", "wg0"), k)
-                   for k in ("address", "endpoint", "port", "lan_subnets", "persistent_keepalive", "lan_subnet")]
+                   for k in ("address", "endpoint", "port", "lan_subnets", "persistent_keepalive", "lan_subnet", "site",
+                             "site_endpoint")]
     places += [(("groups",), g) for g in list(_dict(inv, ("groups",)) or {})]
     places += [(("keys", "wg0"), h) for h in list(_dict(inv, ("keys", "wg0")) or {})]
+    # What the probes of the run's hosts saw (sites, NAT traversal).
+    places += [((), "probes")]
+    for host in list(_dict(inv, ("probes",)) or {}):
+        places += [(("probes",), host)]
+        places += [(("probes", host), k) for k in ("now", "default_ipv4", "wg_endpoints", "wg_handshakes")]
+        places += [(("probes", host, "wg_endpoints", "wg0"), k)
+                   for k in list(_dict(inv, ("probes", host, "wg_endpoints", "wg0")) or {})]
     return places
 
 
@@ -157,7 +166,7 @@ def plan_or_refuse(inv):
         except PlanError:
             pass
     try:
-        result = plan_networks(hostvars, networks, groups, inv["keys"])
+        result = plan_networks(hostvars, networks, groups, inv["keys"], probes=inv.get("probes"))
     except PlanError:
         return None
     check_accepted(result, hostvars)

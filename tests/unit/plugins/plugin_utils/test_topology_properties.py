@@ -168,19 +168,98 @@ def inventories(draw, topology):
 
     keys = {"wg0": dict((name, key(i + 1)) for i, name in enumerate(names))}
     truth["keys"] = keys["wg0"]
+    probes = _direct_paths(draw, topology, network, hostvars, truth, net_keepalive)
     groups_copy = dict((g, list(v)) for g, v in groups.items())
     return {"hostvars": hostvars, "networks": {"wg0": network}, "groups": groups_copy, "keys": keys,
-            "truth": truth}
+            "truth": truth, "probes": probes}
+
+
+def _direct_paths(draw, topology, network, hostvars, truth, net_keepalive):
+    """Sites and NAT traversal (issue 15) on top of a valid network: some
+    members in one of two sites, probed or not; with nat_traversal, hubs that
+    saw the members behind NAT (one mapping, or two for a symmetric NAT).
+    Returns the probes of the run's hosts; the truth gets the expected extra
+    direct paths (host -> peer -> (path, endpoint))."""
+    probes = {}
+    site_of, site_ep, nat_ep, symmetric = {}, {}, {}, set()
+    for i, name in enumerate(truth["names"]):
+        hv = hostvars[name]
+        site = draw(st.sampled_from([None, None, "s1", "s2"]))
+        if site is None:
+            continue
+        per_if = (hv.get("wireguard_interfaces") or {}).get("wg0")
+        if per_if is not None and draw(st.booleans()):
+            per_if["site"] = site
+        else:
+            hv["wireguard_site"] = site
+        site_of[name] = site
+        port = _port(network, hostvars, name)
+        how = draw(st.integers(0, 2))
+        if how == 0:
+            probes[name] = {"default_ipv4": "192.0.2.%d" % (i + 1)}
+            site_ep[name] = "192.0.2.%d:%d" % (i + 1, port)
+        elif how == 1:
+            hv["wireguard_site_endpoint"] = "lan%d.home.arpa" % i
+            if per_if is not None and "site" in per_if:
+                per_if["site_endpoint"] = hv.pop("wireguard_site_endpoint")
+            site_ep[name] = "lan%d.home.arpa:%d" % (i, port)
+    nat_on = topology != "mesh" and draw(st.booleans())
+    if nat_on:
+        network["nat_traversal"] = True
+        views = dict((h, {"now": 5000, "wg_endpoints": {"wg0": {}}, "wg_handshakes": {"wg0": {}}}) for h in truth["hubs"])
+        for i, name in enumerate(truth["names"]):
+            if name in truth["hubs"] or truth["hosts"][name]["endpoint"]:
+                continue
+            seen = draw(st.integers(0, 2))
+            if seen == 0:
+                continue
+            k = truth["keys"][name]
+            if seen == 2 and len(truth["hubs"]) > 1:
+                symmetric.add(name)
+                ports = {truth["hubs"][0]: 3000 + i, truth["hubs"][1]: 4000 + i}
+            else:
+                nat_ep[name] = "203.0.113.%d:%d" % (i + 1, 40000 + i)
+                ports = dict((h, 40000 + i) for h in truth["hubs"])
+            for hub, port in ports.items():
+                views[hub]["wg_endpoints"]["wg0"][k] = "203.0.113.%d:%d" % (i + 1, port)
+                views[hub]["wg_handshakes"]["wg0"][k] = 4990
+        for hub, view in views.items():
+            probes[hub] = dict(probes.get(hub, {}), **view)
+    keepalive = net_keepalive or 25
+    extra = {}
+    for name in truth["names"]:
+        mine = extra[name] = {}
+        if name in truth["hubs"]:
+            continue
+        for other in truth["names"]:
+            if other == name or other in truth["hubs"]:
+                continue
+            same = site_of.get(name) is not None and site_of.get(name) == site_of.get(other)
+            if same and name in site_ep and other in site_ep:
+                mine[other] = ("site", site_ep[other], 0)
+            elif nat_on and not same and name in nat_ep and other in nat_ep:
+                mine[other] = ("nat", nat_ep[other], keepalive)
+    truth["extra"] = extra
+    truth["symmetric"] = symmetric
+    return probes
+
+
+def _port(network, hostvars, name):
+    hv = hostvars[name]
+    per_if = (hv.get("wireguard_interfaces") or {}).get("wg0") or {}
+    return int(per_if.get("port") or (hv.get("wireguard_port") if "wireguard_interfaces" not in hv else None)
+               or network.get("port") or 51820)
 
 
 def expected_direct(truth, name):
     """Who `name` peers with directly, from the issue's rules."""
     others = [n for n in truth["names"] if n != name]
+    extra = set((truth.get("extra") or {}).get(name) or ())
     if truth["topology"] == "mesh" or name in truth["hubs"]:
         return set(others)
     if truth["topology"] == "hub_and_spoke" or name in truth["nat"]:
-        return set(truth["hubs"])
-    return set(n for n in others if n not in truth["nat"])       # hybrid, reachable member
+        return set(truth["hubs"]) | extra
+    return set(n for n in others if n not in truth["nat"]) | extra      # hybrid, reachable member
 
 
 # ================================================================ the packet walker
@@ -250,9 +329,10 @@ def endpoints_of(truth, name):
 # ================================================================ properties
 def check_network(inv):
     truth = inv["truth"]
-    result = plan_networks(inv["hostvars"], inv["networks"], inv["groups"], inv["keys"])
+    result = plan_networks(inv["hostvars"], inv["networks"], inv["groups"], inv["keys"], probes=inv.get("probes"))
     net = result["networks"]["wg0"]
     assert net["order"] == truth["names"]
+    assert sorted(net["nat_symmetric"]) == sorted(truth["symmetric"])
     assert net["hubs"] == truth["hubs"]
     keyed_clients = sorted(n for n, c in truth["clients"].items() if c["public_key"])
     assert net["pending_clients"] == sorted(n for n, c in truth["clients"].items() if not c["public_key"])
@@ -296,9 +376,23 @@ def check_network(inv):
             assert peer["public_key"] == truth["keys"][peer_name]
             # (1) the peer relation is symmetric.
             assert name in [p["name"] for p in plans[peer_name]["peers"]], (name, peer_name)
+            extra = truth["extra"].get(name, {}).get(peer_name)
+            if extra:
+                # A site neighbour or NAT partner: its own prefixes, the site
+                # or observed endpoint; watched outside a mesh, its relay a peer.
+                assert (peer["endpoint"], peer["persistent_keepalive"]) == extra[1:], (name, peer_name, peer)
+                if truth["topology"] == "mesh":
+                    assert "path" not in peer
+                elif "path" in peer:
+                    assert peer["path"] == extra[0]
+                    relay = [p for p in hp["peers"] if p["public_key"] == peer["relay_public_key"]]
+                    assert relay and relay[0]["name"] in truth["hubs"] and "path" not in relay[0]
+                else:
+                    assert peer_name in (set(truth["names"]) - truth["nat"]), (name, peer_name)
             # (4) endpoints only for reachable peers, keepalive only from behind NAT towards them.
-            assert peer["endpoint"] == other["endpoint"], (name, peer_name)
-            if me["endpoint"] is None and other["endpoint"] is not None:
+            elif peer["endpoint"] != other["endpoint"]:
+                raise AssertionError((name, peer_name, peer["endpoint"], other["endpoint"]))
+            elif me["endpoint"] is None and other["endpoint"] is not None:
                 assert peer["persistent_keepalive"] == me["keepalive"], (name, peer_name)
             else:
                 assert peer["persistent_keepalive"] == 0, (name, peer_name)
@@ -394,8 +488,11 @@ def test_missing_keys_only_drop_those_peers(inv, data):
     full = plan_networks(inv["hostvars"], inv["networks"], inv["groups"], inv["keys"])
     partial = plan_networks(inv["hostvars"], inv["networks"], inv["groups"], keys, allow_missing_keys=True)
     assert partial["networks"]["wg0"]["missing_keys"] == [n for n in names if n in missing]
+    gone = set(inv["keys"]["wg0"][n] for n in missing)
     for name in names:
-        want = [p for p in host_interfaces(full, name)[0]["peers"] if p["name"] not in missing]
+        # A direct path (issue 15) also waits for its relay's key.
+        want = [p for p in host_interfaces(full, name)[0]["peers"]
+                if p["name"] not in missing and p.get("relay_public_key") not in gone]
         assert host_interfaces(partial, name)[0]["peers"] == want
 
 

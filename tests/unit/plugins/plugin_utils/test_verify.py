@@ -255,7 +255,7 @@ def test_script_pings_expected_targets_and_report(shell, busybox_style, fake_bin
     assert result["failed"] == ["laptop -> router 10.77.0.12 (tunnel address)"]
     assert not result["ok"]
     assert result["counts"] == {"expected": 4, "reachable": 3, "unreachable": 1, "not_expected": 0}
-    assert result["table"][0].split() == ["from", "to", "address", "kind", "via", "status", "rtt", "handshake"]
+    assert result["table"][0].split() == ["from", "to", "address", "kind", "path", "status", "rtt", "handshake"]
     assert any("unreachable" in line and "10.77.0.12" in line for line in result["table"])
     assert result["table"][-1] == "4 expected paths: 3 reachable, 1 unreachable; 0 not expected"
     json.dumps(result)
@@ -350,3 +350,22 @@ def test_table_lists_each_not_expected_reason_once_below_the_rows():
     table = _verify.report(rows, {"a": "", "b": ""})["table"]
     assert [line for line in table if "unmanaged client" in line] == ["not expected: phone 10.0.0.9: unmanaged client"]
     assert all(line.split()[5:7] == ["not", "expected"] for line in table[2:4])
+
+
+# ---------------------------------------------------------------- direct paths (issue 15)
+def test_path_of_each_pair():
+    from test_topology_direct import SITE, SITE_PROBES
+    from test_topology import plan as plan_of
+    result = plan_of(hostvars=SITE, probes=SITE_PROBES)
+    rows = dict((r["address"], r) for r in _verify.host_targets(result, "spoke1"))
+    neighbour, hub, other = rows["10.77.0.3"], rows["10.77.0.1"], rows["10.77.0.4"]
+    assert neighbour["watched"] and neighbour["relay"] == "hub1" and neighbour["via"] == "spoke2"
+    key2 = neighbour["via_public_key"]
+    up = "=== allowed\nwg0\t%s\t10.77.0.3/32\n" % key2
+    down = "=== allowed\nwg0\t%s\t(none)\n" % key2
+    assert _verify.path_of(neighbour, _verify.live_allowed(up)) == "direct"
+    assert _verify.path_of(neighbour, _verify.live_allowed(down)) == "via hub1 (fallback)"
+    assert _verify.path_of(neighbour, {}) == "direct (planned)"
+    assert _verify.path_of(hub, {}) == "direct"
+    assert _verify.path_of(other, {}) == "via hub1"
+    assert "=== allowed" in _verify.ping_script([neighbour])

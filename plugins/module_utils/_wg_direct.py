@@ -85,7 +85,8 @@ SCRIPT = r'''#!/bin/sh
 # at most every 30 s) when it is dead by the same rule or its latest handshake
 # is older than 135 s. `wg show <if> dump` is read through awk, which drops its
 # first line (the private key) and the preshared keys: no secret is kept.
-# Test hooks: WGNET_ETC, WGNET_RUN, WGNET_NOW (the time, instead of `date +%s`).
+# Test hooks: WGNET_ETC, WGNET_RUN, WGNET_NOW (the time, instead of `date +%s`),
+# WGNET_LOCK_WAIT (seconds to wait for the lock, default 30).
 set -u
 IF=${1:?usage: wgnet-watchdog <interface> [runs [interval]]}
 RUNS=${2:-1}
@@ -109,7 +110,7 @@ norm_ips() {
 take_lock() {
 	if command -v flock >/dev/null 2>&1; then
 		exec 9>>"$LOCK"
-		flock -w 30 9
+		flock -w "${WGNET_LOCK_WAIT:-30}" 9
 	else
 		# OpenWrt's ubox lock takes the same flock(2)
 		lock_cmd=$(command -v lock) || return 1

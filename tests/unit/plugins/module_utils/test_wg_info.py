@@ -78,8 +78,18 @@ def gather(tmp_path, outputs, interface=None, configs=None):
     for name, text in (configs or {}).items():
         (tmp_path / ("%s.conf" % name)).write_text(text)
     run = FakeRun(outputs)
-    info = _wg_info.WireGuardInfo(run, interface, str(tmp_path))
+    info = _wg_info.WireGuardInfo(run, interface, str(tmp_path), state_dir=str(tmp_path / "run"))
     return info.gather(NOW), run
+
+
+def test_watchdog_state_of_watched_peers(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "wg0.status").write_text("%s direct 1700000100 handshake\nbroken line\n" % PEER_B)
+    result, _run = gather(tmp_path, {("wg", "show", "all", "dump"): (0, ALL, "")})
+    peers = dict((p["public_key"], p) for p in result["interfaces"]["wg0"]["peers"])
+    assert peers[PEER_B]["watchdog"] == {"state": "direct", "since": 1700000100, "age": 100, "reason": "handshake"}
+    assert "watchdog" not in peers[PEER_A]
+    assert all("watchdog" not in p for p in result["interfaces"]["wg1"]["peers"])
 
 
 def test_parse_all_dump():

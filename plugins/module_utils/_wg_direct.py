@@ -32,8 +32,6 @@ OPENWRT_SCRIPT_PATH = "/usr/sbin/wgnet-watchdog"
 RELAY_KEEPALIVE = 25
 UNIT_SERVICE = "wgnet-watchdog@.service"
 UNIT_TIMER = "wgnet-watchdog@.timer"
-# OpenWrt has cron, not systemd timers: a run each minute that samples 6 times, 10 s apart.
-OPENWRT_CRON_LINE = "* * * * * %s %s 6 10" % (OPENWRT_SCRIPT_PATH, "{interface}")
 
 SERVICE_TEXT = """# Managed by wgnet.wireguard (wg_interface).
 [Unit]
@@ -283,6 +281,12 @@ while [ "$i" -lt "$RUNS" ]; do
 done
 exit 0
 '''
+
+
+def openwrt_cron_line(interface):
+    """The /etc/crontabs/root line of an OpenWrt router (cron, no systemd
+    timers): a run each minute that samples 6 times, 10 s apart."""
+    return "* * * * * %s %s 6 10\n" % (OPENWRT_SCRIPT_PATH, interface)
 
 
 def is_watched(peer):

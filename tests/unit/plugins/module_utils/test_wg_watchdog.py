@@ -101,7 +101,7 @@ class Host(object):
             peer[k] += v
         self.write_state(state)
 
-    def run(self, now, wait=None, resolve=False):
+    def run(self, now, wait=None, resolve=False, args=()):
         """Run the script once at `now`; the `wg set` calls it made (without
         the hub's re-resolution unless resolve is set)."""
         env = dict(os.environ, PATH="%s:%s" % (self.tmp / "bin", os.environ["PATH"]), FAKE_WG=str(self.fake),
@@ -109,7 +109,7 @@ class Host(object):
         if wait is not None:
             env["WGNET_LOCK_WAIT"] = str(wait)
         before = self.sets()
-        out = subprocess.run(self.shell + [str(self.script), "wg0"], env=env, capture_output=True, text=True,
+        out = subprocess.run(self.shell + [str(self.script), "wg0"] + list(args), env=env, capture_output=True, text=True,
                              timeout=60)
         assert out.returncode == 0, out.stderr
         assert out.stdout == "" and out.stderr == "", (out.stdout, out.stderr)
@@ -368,3 +368,12 @@ def test_wg_interface_waits_for_the_watchdog(host, tmp_path):
     fd = os.open(str(host.run_dir / "wg0.lock"), os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     os.close(fd)
+
+
+def test_openwrt_cron_mode_runs_several_times(host):
+    """OpenWrt's cron line runs it once a minute for 6 runs, 10 s apart."""
+    assert _wg_direct.openwrt_cron_line("wg0") == "* * * * * /usr/sbin/wgnet-watchdog wg0 6 10\n"
+    host.sample(MEDIA, hs=T0 - 5, rx=92, tx=148)
+    host.run(T0, args=("3", "0"))
+    assert host.direct() == {MEDIA}
+    assert len([line for line in host.log() if "->" in line]) == 1

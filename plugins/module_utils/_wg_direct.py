@@ -57,6 +57,7 @@ WantedBy=timers.target
 """
 
 SCRIPT = r'''#!/bin/sh
+# shellcheck disable=SC2086
 # wgnet-watchdog: keeps the watched peers of one WireGuard interface on their
 # direct path while it works and on their relay peer while it does not.
 # Installed by wgnet.wireguard (wg_interface, or the OpenWrt apply); do not edit.
@@ -86,6 +87,8 @@ SCRIPT = r'''#!/bin/sh
 # Test hooks: WGNET_ETC, WGNET_RUN, WGNET_NOW (the time, instead of `date +%s`),
 # WGNET_LOCK_WAIT (seconds to wait for the lock, default 30).
 set -u
+# Fields are split on purpose (set -- $line, SC2086), so no globbing.
+set -f
 IF=${1:?usage: wgnet-watchdog <interface> [runs [interval]]}
 RUNS=${2:-1}
 INTERVAL=${3:-10}
@@ -96,188 +99,188 @@ LOCK=$RUN/$IF.lock
 TAB=$(printf '\t')
 
 log() {
-	logger -t wgnet-watchdog "$IF: $*" 2>/dev/null || :
+    logger -t wgnet-watchdog "$IF: $*" 2>/dev/null || :
 }
 
 # sorted, comma separated; "-" for none
 norm_ips() {
-	case $1 in -|""|"(none)") echo - ; return ;; esac
-	echo "$1" | tr ',' '\n' | sort | tr '\n' ',' | sed 's/,$//'
+    case $1 in -|""|"(none)") echo - ; return ;; esac
+    echo "$1" | tr ',' '\n' | sort | tr '\n' ',' | sed 's/,$//'
 }
 
 take_lock() {
-	if command -v flock >/dev/null 2>&1; then
-		exec 9>>"$LOCK"
-		flock -w "${WGNET_LOCK_WAIT:-30}" 9
-	else
-		# OpenWrt's ubox lock takes the same flock(2)
-		lock_cmd=$(command -v lock) || return 1
-		"$lock_cmd" "$LOCK"
-	fi
+    if command -v flock >/dev/null 2>&1; then
+        exec 9>>"$LOCK"
+        flock -w "${WGNET_LOCK_WAIT:-30}" 9
+    else
+        # OpenWrt's ubox lock takes the same flock(2)
+        lock_cmd=$(command -v lock) || return 1
+        "$lock_cmd" "$LOCK"
+    fi
 }
 
 release_lock() {
-	if command -v flock >/dev/null 2>&1; then
-		flock -u 9
-		exec 9>&-
-	else
-		lock -u "$LOCK"
-	fi
+    if command -v flock >/dev/null 2>&1; then
+        flock -u 9
+        exec 9>&-
+    else
+        lock -u "$LOCK"
+    fi
 }
 
 once() {
-	[ -r "$CONF" ] || return 0
-	NOW=${WGNET_NOW:-$(date +%s)}
-	# Peer lines only: key endpoint allowed-ips handshake rx tx keepalive.
-	DUMP=$(wg show "$IF" dump 2>/dev/null | awk -F "$TAB" 'NR > 1 { print $1, $3, $4, $5, $6, $7, $8 }')
-	[ -n "$DUMP" ] || return 0
-	DIRECT_OLD=$(cat "$RUN/$IF.direct" 2>/dev/null || :)
-	SAMPLES_OLD=$(cat "$RUN/$IF.samples" 2>/dev/null || :)
-	SAMPLES="" DIRECT="" STATUS="" WANT=""
+    [ -r "$CONF" ] || return 0
+    NOW=${WGNET_NOW:-$(date +%s)}
+    # Peer lines only: key endpoint allowed-ips handshake rx tx keepalive.
+    DUMP=$(wg show "$IF" dump 2>/dev/null | awk -F "$TAB" 'NR > 1 { print $1, $3, $4, $5, $6, $7, $8 }')
+    [ -n "$DUMP" ] || return 0
+    DIRECT_OLD=$(cat "$RUN/$IF.direct" 2>/dev/null || :)
+    SAMPLES_OLD=$(cat "$RUN/$IF.samples" 2>/dev/null || :)
+    SAMPLES="" DIRECT="" STATUS="" WANT=""
 
-	# Pass 1: each watched or resolved peer; decide its state.
-	while read -r kind key a b c d name; do
-		case $kind in watch|resolve) ;; *) continue ;; esac
-		line=$(printf '%s\n' "$DUMP" | awk -v k="$key" '$1 == k { print; exit }')
-		[ -n "$line" ] || continue
-		set -- $line
-		endpoint=$2 hs=$4 rx=$5 tx=$6
-		ka=$b
-		[ "$kind" = watch ] || name="$c${d:+ $d}${name:+ $name}"
-		D=$ka
-		[ "$D" -ge 10 ] || D=10
-		D=$((D + 10))
-		old=$(printf '%s\n' "$SAMPLES_OLD" | awk -v k="$key" '$1 == k { print; exit }')
-		if [ -n "$old" ]; then
-			set -- $old
-			state=$2 since=$3 reason=$4 lrx=$5 txref=$6 trx=$7 ref=$8 rxref=$9 res=${10}
-		else
-			state=relay since=$NOW reason=new lrx=$rx txref=$tx trx=$NOW ref=$((NOW - 180)) rxref=0 res=0
-		fi
-		if [ "$kind" = watch ]; then
-			# The .direct file is the truth (wg_interface reads it too).
-			if printf '%s\n' "$DIRECT_OLD" | grep -qxF -- "$key"; then state=direct; else state=relay; fi
-		fi
-		dead=0
-		if [ "$rx" -gt "$lrx" ]; then
-			trx=$NOW txref=$tx
-		elif [ "$tx" -gt "$txref" ] && [ $((NOW - trx)) -ge "$D" ]; then
-			dead=1
-		fi
-		label=${name:-$key}
-		if [ "$kind" = watch ]; then
-			if [ "$state" = direct ]; then
-				why=""
-				if [ "$dead" = 1 ]; then
-					why=no-reply
-				elif [ "$ka" -gt 0 ] && [ $((NOW - hs)) -gt 200 ]; then
-					why=stale-handshake
-				fi
-				if [ -n "$why" ]; then
-					state=relay since=$NOW reason=$why ref=$NOW rxref=$rx
-					log "peer $label ($d): direct -> relay ($why)"
-				fi
-			elif [ "$hs" -gt "$ref" ] && [ "$rx" -gt "$rxref" ]; then
-				state=direct since=$NOW reason=handshake trx=$NOW txref=$tx
-				log "peer $label ($d): relay -> direct (handshake)"
-			fi
-			[ "$state" = direct ] && DIRECT="$DIRECT$key
+    # Pass 1: each watched or resolved peer; decide its state.
+    while read -r kind key a b c d name; do
+        case $kind in watch|resolve) ;; *) continue ;; esac
+        line=$(printf '%s\n' "$DUMP" | awk -v k="$key" '$1 == k { print; exit }')
+        [ -n "$line" ] || continue
+        set -- $line
+        endpoint=$2 hs=$4 rx=$5 tx=$6
+        ka=$b
+        [ "$kind" = watch ] || name="$c${d:+ $d}${name:+ $name}"
+        D=$ka
+        [ "$D" -ge 10 ] || D=10
+        D=$((D + 10))
+        old=$(printf '%s\n' "$SAMPLES_OLD" | awk -v k="$key" '$1 == k { print; exit }')
+        if [ -n "$old" ]; then
+            set -- $old
+            state=$2 since=$3 reason=$4 lrx=$5 txref=$6 trx=$7 ref=$8 rxref=$9 res=${10}
+        else
+            state=relay since=$NOW reason=new lrx=$rx txref=$tx trx=$NOW ref=$((NOW - 180)) rxref=0 res=0
+        fi
+        if [ "$kind" = watch ]; then
+            # The .direct file is the truth (wg_interface reads it too).
+            if printf '%s\n' "$DIRECT_OLD" | grep -qxF -- "$key"; then state=direct; else state=relay; fi
+        fi
+        dead=0
+        if [ "$rx" -gt "$lrx" ]; then
+            trx=$NOW txref=$tx
+        elif [ "$tx" -gt "$txref" ] && [ $((NOW - trx)) -ge "$D" ]; then
+            dead=1
+        fi
+        label=${name:-$key}
+        if [ "$kind" = watch ]; then
+            if [ "$state" = direct ]; then
+                why=""
+                if [ "$dead" = 1 ]; then
+                    why=no-reply
+                elif [ "$ka" -gt 0 ] && [ $((NOW - hs)) -gt 200 ]; then
+                    why=stale-handshake
+                fi
+                if [ -n "$why" ]; then
+                    state=relay since=$NOW reason=$why ref=$NOW rxref=$rx
+                    log "peer $label ($d): direct -> relay ($why)"
+                fi
+            elif [ "$hs" -gt "$ref" ] && [ "$rx" -gt "$rxref" ]; then
+                state=direct since=$NOW reason=handshake trx=$NOW txref=$tx
+                log "peer $label ($d): relay -> direct (handshake)"
+            fi
+            [ "$state" = direct ] && DIRECT="$DIRECT$key
 "
-			STATUS="$STATUS$key $state $since $reason
+            STATUS="$STATUS$key $state $since $reason
 "
-		else
-			hs_age=$((NOW - hs))
-			if { [ "$dead" = 1 ] || [ "$hs_age" -gt 135 ]; } && [ $((NOW - res)) -ge 30 ]; then
-				res=$NOW
-				if wg set "$IF" peer "$key" endpoint "$a" 2>/dev/null; then
-					new=$(wg show "$IF" endpoints 2>/dev/null | awk -v k="$key" '$1 == k { print $2; exit }')
-					[ "$new" = "$endpoint" ] || log "peer $label: endpoint $a re-resolved, $endpoint -> $new"
-				else
-					log "peer $label: cannot resolve $a"
-				fi
-			fi
-		fi
-		SAMPLES="$SAMPLES$key $state $since $reason $rx $txref $trx $ref $rxref $res
+        else
+            hs_age=$((NOW - hs))
+            if { [ "$dead" = 1 ] || [ "$hs_age" -gt 135 ]; } && [ $((NOW - res)) -ge 30 ]; then
+                res=$NOW
+                if wg set "$IF" peer "$key" endpoint "$a" 2>/dev/null; then
+                    new=$(wg show "$IF" endpoints 2>/dev/null | awk -v k="$key" '$1 == k { print $2; exit }')
+                    [ "$new" = "$endpoint" ] || log "peer $label: endpoint $a re-resolved, $endpoint -> $new"
+                else
+                    log "peer $label: cannot resolve $a"
+                fi
+            fi
+        fi
+        SAMPLES="$SAMPLES$key $state $since $reason $rx $txref $trx $ref $rxref $res
 "
-	done < "$CONF"
+    done < "$CONF"
 
-	# Pass 2: the wanted allowed ips and keepalives (wg_interface's transform).
-	RELAYED=""
-	while read -r kind key relay ka ips rest; do
-		[ "$kind" = watch ] || continue
-		if printf '%s' "$DIRECT" | grep -qxF -- "$key"; then
-			WANT="$WANT$key $(norm_ips "$ips") $ka
+    # Pass 2: the wanted allowed ips and keepalives (wg_interface's transform).
+    RELAYED=""
+    while read -r kind key relay ka ips rest; do
+        [ "$kind" = watch ] || continue
+        if printf '%s' "$DIRECT" | grep -qxF -- "$key"; then
+            WANT="$WANT$key $(norm_ips "$ips") $ka
 "
-		else
-			[ "$ka" -gt 0 ] || ka=25
-			WANT="$WANT$key - $ka
+        else
+            [ "$ka" -gt 0 ] || ka=25
+            WANT="$WANT$key - $ka
 "
-			[ "$ips" = - ] || RELAYED="$RELAYED$relay $ips
+            [ "$ips" = - ] || RELAYED="$RELAYED$relay $ips
 "
-		fi
-	done < "$CONF"
-	while read -r kind key ips rest; do
-		[ "$kind" = relay ] || continue
-		all=$(printf '%s\n' "$RELAYED" | awk -v k="$key" -v base="$ips" '
-			BEGIN { out = (base == "-") ? "" : base }
-			$1 == k { out = (out == "") ? $2 : out "," $2 }
-			END { print (out == "") ? "-" : out }')
-		WANT="$WANT$key $(norm_ips "$all") keep
+        fi
+    done < "$CONF"
+    while read -r kind key ips rest; do
+        [ "$kind" = relay ] || continue
+        all=$(printf '%s\n' "$RELAYED" | awk -v k="$key" -v base="$ips" '
+            BEGIN { out = (base == "-") ? "" : base }
+            $1 == k { out = (out == "") ? $2 : out "," $2 }
+            END { print (out == "") ? "-" : out }')
+        WANT="$WANT$key $(norm_ips "$all") keep
 "
-	done < "$CONF"
+    done < "$CONF"
 
-	# Apply what differs, peers gaining prefixes first: WireGuard moves a
-	# prefix to the peer that takes it, so no prefix is ever without a peer.
-	gain="" lose=""
-	while read -r key ips ka; do
-		[ -n "$key" ] || continue
-		line=$(printf '%s\n' "$DUMP" | awk -v k="$key" '$1 == k { print; exit }')
-		[ -n "$line" ] || continue
-		set -- $line
-		live_ips=$(norm_ips "$3")
-		live_ka=$7
-		[ "$live_ka" != off ] || live_ka=0
-		args=""
-		[ "$ips" = "$live_ips" ] || args="allowed-ips $( [ "$ips" = - ] && echo '""' || echo "$ips")"
-		if [ "$ka" != keep ] && [ "$ka" != "$live_ka" ]; then
-			args="$args persistent-keepalive $ka"
-		fi
-		[ -n "$args" ] || continue
-		if [ "$ips" != - ] && [ -n "$(printf '%s\n' "$ips" | tr ',' '\n' | grep -vxF -e "$(printf '%s\n' "$live_ips" | tr ',' '\n')")" ]; then
-			gain="$gain peer $key $args"
-		else
-			lose="$lose peer $key $args"
-		fi
-	done <<WANTED
+    # Apply what differs, peers gaining prefixes first: WireGuard moves a
+    # prefix to the peer that takes it, so no prefix is ever without a peer.
+    gain="" lose=""
+    while read -r key ips ka; do
+        [ -n "$key" ] || continue
+        line=$(printf '%s\n' "$DUMP" | awk -v k="$key" '$1 == k { print; exit }')
+        [ -n "$line" ] || continue
+        set -- $line
+        live_ips=$(norm_ips "$3")
+        live_ka=$7
+        [ "$live_ka" != off ] || live_ka=0
+        args=""
+        [ "$ips" = "$live_ips" ] || args="allowed-ips $( [ "$ips" = - ] && echo '""' || echo "$ips")"
+        if [ "$ka" != keep ] && [ "$ka" != "$live_ka" ]; then
+            args="$args persistent-keepalive $ka"
+        fi
+        [ -n "$args" ] || continue
+        if [ "$ips" != - ] && printf '%s\n' "$ips" | tr ',' '\n' | grep -qvxF -e "$(printf '%s\n' "$live_ips" | tr ',' '\n')"; then
+            gain="$gain peer $key $args"
+        else
+            lose="$lose peer $key $args"
+        fi
+    done <<WANTED
 $WANT
 WANTED
-	if [ -n "$gain$lose" ]; then
-		eval "set -- $gain $lose"
-		if wg set "$IF" "$@"; then
-			log "applied:$gain$lose"
-		else
-			log "wg set failed:$gain$lose"
-		fi
-	fi
+    if [ -n "$gain$lose" ]; then
+        eval "set -- $gain $lose"
+        if wg set "$IF" "$@"; then
+            log "applied:$gain$lose"
+        else
+            log "wg set failed:$gain$lose"
+        fi
+    fi
 
-	mkdir -p "$RUN"
-	printf '%s' "$DIRECT" > "$RUN/$IF.direct.tmp" && mv -f "$RUN/$IF.direct.tmp" "$RUN/$IF.direct"
-	printf '%s' "$STATUS" > "$RUN/$IF.status.tmp" && mv -f "$RUN/$IF.status.tmp" "$RUN/$IF.status"
-	printf '%s' "$SAMPLES" > "$RUN/$IF.samples.tmp" && mv -f "$RUN/$IF.samples.tmp" "$RUN/$IF.samples"
+    mkdir -p "$RUN"
+    printf '%s' "$DIRECT" > "$RUN/$IF.direct.tmp" && mv -f "$RUN/$IF.direct.tmp" "$RUN/$IF.direct"
+    printf '%s' "$STATUS" > "$RUN/$IF.status.tmp" && mv -f "$RUN/$IF.status.tmp" "$RUN/$IF.status"
+    printf '%s' "$SAMPLES" > "$RUN/$IF.samples.tmp" && mv -f "$RUN/$IF.samples.tmp" "$RUN/$IF.samples"
 }
 
 umask 022
 mkdir -p "$RUN" || exit 1
 i=0
 while [ "$i" -lt "$RUNS" ]; do
-	[ "$i" -eq 0 ] || sleep "$INTERVAL"
-	if take_lock; then
-		once
-		release_lock
-	else
-		log "lock $LOCK busy, run skipped"
-	fi
-	i=$((i + 1))
+    [ "$i" -eq 0 ] || sleep "$INTERVAL"
+    if take_lock; then
+        once
+        release_lock
+    else
+        log "lock $LOCK busy, run skipped"
+    fi
+    i=$((i + 1))
 done
 exit 0
 '''

@@ -153,7 +153,7 @@ def test_3_a_converge_during_fallback_changes_nothing():
     env = dict(os.environ, ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
     r = subprocess.run(["ansible-playbook", "-i", os.path.join(SCENARIO, "inventory", "hosts.yml"),
                         os.path.join(SCENARIO, "converge.yml")], capture_output=True, text=True, env=env,
-                       cwd=ROOT)
+                       cwd=ROOT, check=False)
     assert r.returncode == 0, r.stdout[-3000:]
     recap = r.stdout[r.stdout.index("PLAY RECAP"):]
     print(recap)

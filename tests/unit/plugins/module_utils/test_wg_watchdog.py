@@ -40,7 +40,7 @@ def shells():
     return found
 
 
-@pytest.fixture(params=shells(), ids=lambda s: "-".join(s))
+@pytest.fixture(params=shells(), ids="-".join)
 def host(request, tmp_path):
     return Host(tmp_path, request.param)
 
@@ -110,7 +110,7 @@ class Host(object):
             env["WGNET_LOCK_WAIT"] = str(wait)
         before = self.sets()
         out = subprocess.run(self.shell + [str(self.script), "wg0"] + list(args), env=env, capture_output=True, text=True,
-                             timeout=60)
+                             timeout=60, check=False)
         assert out.returncode == 0, out.stderr
         assert out.stdout == "" and out.stderr == "", (out.stdout, out.stderr)
         return [s for s in self.sets()[len(before):] if resolve or " endpoint " not in s]
@@ -224,24 +224,24 @@ def test_idle_direct_path_is_not_demoted(host):
 def test_flapping_path(host):
     promoted(host)
     # Replies come every 30 s only (a lossy path): never 35 s without rx.
-    for t in range(20, 300, 10):
-        host.sample(MEDIA, tx=100, hs=T0 + t - 10 if t % 110 == 0 else host.state()["peers"][MEDIA]["hs"])
+    for t in range(20, 140, 10):
+        host.sample(MEDIA, tx=100)
         if t % 30 == 0:
             host.sample(MEDIA, rx=100)
         host.run(T0 + t)
         assert host.direct() == {MEDIA}, t
     # Down: demoted after 35 s.
-    for t in range(300, 350, 10):
+    for t in range(140, 190, 10):
         host.sample(MEDIA, tx=100)
         host.run(T0 + t)
     assert host.direct() == set()
     demoted_at = host.status()[MEDIA]["since"]
     # Back, but only old-session packets arrive: not promoted until a new handshake.
     host.sample(MEDIA, rx=64)
-    host.run(T0 + 360)
+    host.run(T0 + 200)
     assert host.direct() == set()
     host.sample(MEDIA, hs=demoted_at + 20, rx=92)
-    host.run(T0 + 370)
+    host.run(T0 + 210)
     assert host.direct() == {MEDIA}
     assert len([line for line in host.log() if "->" in line]) == 3
 
@@ -377,3 +377,11 @@ def test_openwrt_cron_mode_runs_several_times(host):
     host.run(T0, args=("3", "0"))
     assert host.direct() == {MEDIA}
     assert len([line for line in host.log() if "->" in line]) == 1
+
+
+@pytest.mark.skipif(not shutil.which("shellcheck"), reason="shellcheck is not installed")
+def test_script_passes_shellcheck(tmp_path):
+    path = tmp_path / "wgnet-watchdog"
+    path.write_text(_wg_direct.SCRIPT)
+    out = subprocess.run(["shellcheck", "-s", "sh", str(path)], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stdout

@@ -105,20 +105,23 @@ def uci_peer_names(text):
 def info_from_raw(text):
     """The wg_info result from the output of playbooks/files/wg_info.sh, the
     shell version status.yml runs on hosts without Python (OpenWrt)."""
-    now, section, dump, uci = None, None, [], []
+    now, section, dump, uci, watchdog = None, None, [], [], {}
     for line in (text or "").splitlines():
         if line.startswith("now=") and section is None:
             now = int(line[4:].strip())
-        elif line in ("=== dump", "=== names"):
+        elif line in ("=== dump", "=== names", "=== watchdog"):
             section = line[4:]
         elif section == "dump":
             dump.append(line)
         elif section == "names":
             uci.append(line)
+        elif section == "watchdog" and len(line.split(None, 1)) == 2:
+            ifname, rest = line.split(None, 1)
+            watchdog.setdefault(ifname, {}).update(_wg_direct.parse_status(rest))
     if now is None or section is None:
         raise ValueError("unexpected output of the wg_info shell script: %r" % (text or "")[:200])
     interfaces = parse_dump("\n".join(dump))
-    return {"changed": False, "interfaces": build_info(interfaces, uci_peer_names("\n".join(uci)), now)}
+    return {"changed": False, "interfaces": build_info(interfaces, uci_peer_names("\n".join(uci)), now, watchdog)}
 
 
 def build_info(interfaces, names, now, watchdog=None):

@@ -66,7 +66,7 @@ SCRIPT = r'''#!/bin/sh
 #
 # Config /etc/wireguard/<if>.watchdog, written by wg_interface, one line each:
 #   relay <relay key> <its planned allowed ips, comma separated, or ->
-#   watch <peer key> <relay key> <planned keepalive> <planned allowed ips or -> <site|nat> [name]
+#   watch <peer key> <relay key> <planned keepalive> <planned allowed ips or -> <site|nat> <probe address or -> [name]
 #   resolve <peer key> <host:port> <planned keepalive> [name]   (peers that are not watched)
 # State under /var/run/wgnet (tmpfs: a reboot starts every peer on the relay):
 #   <if>.direct   keys of the watched peers whose direct path is up (read by wg_interface)
@@ -78,6 +78,8 @@ SCRIPT = r'''#!/bin/sh
 #     with a keepalive, when its latest handshake is older than 200 s (stale);
 #   relay -> direct when P's latest handshake is newer than the demotion (or than
 #     180 s before the watchdog first saw P) and P's rx grew since then (handshake);
+#   direct and nothing received since the last run: one ping to P's probe
+#     address (inside its allowed ips), so a live path answers within 10 s;
 #   direct: P gets its planned allowed ips; relay: P gets none (keepalive at
 #     least 25 s, so the direct path keeps being tried) and the relay carries them.
 # A DNS-name endpoint is re-resolved (`wg set <if> peer K endpoint name:port`,
@@ -139,14 +141,14 @@ once() {
     SAMPLES="" DIRECT="" STATUS="" WANT=""
 
     # Pass 1: each watched or resolved peer; decide its state.
-    while read -r kind key a b c d name; do
+    while read -r kind key a b c d e name; do
         case $kind in watch|resolve) ;; *) continue ;; esac
         line=$(printf '%s\n' "$DUMP" | awk -v k="$key" '$1 == k { print; exit }')
         [ -n "$line" ] || continue
         set -- $line
         endpoint=$2 hs=$4 rx=$5 tx=$6
         ka=$b
-        [ "$kind" = watch ] || name="$c${d:+ $d}${name:+ $name}"
+        [ "$kind" = watch ] || name="$c${d:+ $d}${e:+ $e}${name:+ $name}"
         D=$ka
         [ "$D" -ge 10 ] || D=10
         D=$((D + 10))
@@ -183,6 +185,13 @@ once() {
             elif [ "$hs" -gt "$ref" ] && [ "$rx" -gt "$rxref" ]; then
                 state=direct since=$NOW reason=handshake trx=$NOW txref=$tx
                 log "peer $label ($d): relay -> direct (handshake)"
+            fi
+            # Keepalives are not answered (and two peers' keepalive timers
+            # can settle so that only one side sends): when nothing came in,
+            # send P one ping through the tunnel. P's WireGuard answers data
+            # within 10 s (a passive keepalive) even if P drops the ping.
+            if [ "$state" = direct ] && [ "$rx" -eq "$lrx" ] && [ "$e" != - ]; then
+                ping -c 1 -W 1 "$e" >/dev/null 2>&1 || :
             fi
             [ "$state" = direct ] && DIRECT="$DIRECT$key
 "
@@ -331,6 +340,19 @@ def dns_endpoint(peer):
         return peer["endpoint"]
 
 
+def probe_address(peer):
+    """An address the watchdog pings to get an answer through the direct
+    path: the peer's first host address (/32, /128), else the first host of
+    its first prefix; "-" when it has none."""
+    nets = [ipaddress.ip_network(p) for p in peer["allowed_ips"] if ipaddress.ip_network(p).prefixlen > 0]
+    hosts = [n for n in nets if n.num_addresses == 1]
+    if hosts:
+        return str(hosts[0].network_address)
+    for net in nets:
+        return str(next(net.hosts(), net.network_address))
+    return "-"
+
+
 def needs_watchdog(peers):
     return any(is_watched(p) or dns_endpoint(p) for p in peers)
 
@@ -381,9 +403,9 @@ def watchdog_config(interface, peers):
     for peer in sorted(peers, key=lambda p: p["public_key"]):
         name = (" " + peer["name"]) if peer.get("name") else ""
         if is_watched(peer):
-            lines.append("watch %s %s %d %s %s%s\n" % (
+            lines.append("watch %s %s %d %s %s %s%s\n" % (
                 peer["public_key"], peer["relay_public_key"], peer["persistent_keepalive"],
-                ",".join(peer["allowed_ips"]) or "-", peer["path"], name))
+                ",".join(peer["allowed_ips"]) or "-", peer["path"], probe_address(peer), name))
         elif dns_endpoint(peer):
             lines.append("resolve %s %s %d%s\n" % (peer["public_key"], peer["endpoint"],
                                                    peer["persistent_keepalive"], name))

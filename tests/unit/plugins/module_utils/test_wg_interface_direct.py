@@ -68,7 +68,7 @@ def test_new_watched_peers_start_on_the_relay(world):
     assert "systemctl enable --now %s" % TIMER in result["actions"]
     assert world.host.timers[TIMER] is True
     with open(os.path.join(world.paths["wg_dir"], "wg0.watchdog")) as f:
-        assert "watch %s %s 25 10.77.0.22/32,172.18.9.0/24 nat media\n" % (MEDIA, HUB) in f.read()
+        assert "watch %s %s 25 10.77.0.22/32,172.18.9.0/24 nat 10.77.0.22 media\n" % (MEDIA, HUB) in f.read()
     assert os.stat(world.paths["watchdog_script"]).st_mode & 0o777 == 0o755
     assert world.present(**world.member)["changed"] is False
 

@@ -64,6 +64,9 @@ class Host(object):
         logger = tmp / "bin" / "logger"
         logger.write_text('#!/bin/sh\nshift 2\necho "$*" >> "%s"\n' % (self.fake / "log"))
         logger.chmod(0o755)
+        ping = tmp / "bin" / "ping"
+        ping.write_text('#!/bin/sh\necho "$*" >> "%s"\n' % (self.fake / "pings"))
+        ping.chmod(0o755)
         self.script = tmp / "wgnet-watchdog"
         self.script.write_text(_wg_direct.SCRIPT)
         self.script.chmod(0o755)
@@ -150,7 +153,7 @@ def test_config_lines():
     assert _wg_direct.watchdog_config("wg0", planned).splitlines()[1:] == [
         "relay %s 10.77.0.0/24" % HUB,
         "resolve %s hub.example.net:51820 0 hub" % HUB,
-        "watch %s %s 25 10.77.0.22/32,172.18.9.0/24 nat media box" % (MEDIA, HUB),
+        "watch %s %s 25 10.77.0.22/32,172.18.9.0/24 nat 10.77.0.22 media box" % (MEDIA, HUB),
     ]
     assert _wg_direct.watchdog_config("wg0", planned[:1][:0]) is None
     ip_only = [dict(planned[0], endpoint="198.51.100.1:51820")]
@@ -219,6 +222,26 @@ def test_idle_direct_path_is_not_demoted(host):
         host.sample(MEDIA, rx=32, tx=32, hs=T0 + t - 5 if t % 90 == 0 else host.state()["peers"][MEDIA]["hs"])
         assert host.run(T0 + t) == []
     assert host.direct() == {MEDIA}
+
+
+def pings(host):
+    path = host.fake / "pings"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def test_idle_direct_peer_is_probed_through_the_tunnel(host):
+    promoted(host)
+    assert pings(host) == ["-c 1 -W 1 10.77.0.22"]   # first sample: nothing seen coming in yet
+    host.sample(MEDIA, rx=32)
+    host.run(T0 + 20)
+    assert len(pings(host)) == 1                # an answer came: no probe
+    host.run(T0 + 30)                           # nothing came in since
+    assert pings(host) == ["-c 1 -W 1 10.77.0.22"] * 2
+    # nas is on the relay: never probed.
+    assert all("10.77.0.23" not in p for p in pings(host))
+    assert _wg_direct.probe_address({"allowed_ips": ["172.18.9.0/24"]}) == "172.18.9.1"
+    assert _wg_direct.probe_address({"allowed_ips": ["0.0.0.0/0"]}) == "-"
+    assert _wg_direct.probe_address({"allowed_ips": ["172.18.9.0/24", "fd00::7/128"]}) == "fd00::7"
 
 
 def test_flapping_path(host):

@@ -30,6 +30,7 @@ TUNNEL = dict((h, INV.hostvars[h]["wd_tunnel_address"]) for h in ("hub", "alpha"
 WAN = dict((h, INV.hostvars[h]["wd_wan_address"]) for h in ("hub", "nat1", "nat2"))
 NEW_HUB = "172.25.0.11"
 MEASURED = os.path.join(ROOT, ".lab", "watchdog-measured.json")
+HEALED = {}  # each member's status line of its partner right after the heal
 
 
 def sh(host, script):
@@ -169,6 +170,7 @@ def test_4_healed_path_goes_direct_again_within_3min():
     waited = wait_for(lambda: pair_state(k) == ("direct", "direct"), 240)
     assert waited is not None, (status("alpha"), status("beta"))
     record("direct_again_after_heal_s", round(waited, 1))
+    HEALED.update(alpha=status("alpha")[k["beta"]], beta=status("beta")[k["alpha"]])
     assert waited <= 180
     grew, ok = pings_skip_hub(k)
     assert ok and grew < 1500
@@ -204,3 +206,5 @@ def test_5_members_follow_the_hub_to_a_new_address_within_3min():
     log = sh("alpha", "journalctl -t wgnet-watchdog --no-pager -q | tail -n 20").stdout
     print(log)
     assert "re-resolved" in log
+    # The idle pair stayed direct on both sides all along since the heal.
+    assert HEALED == {"alpha": status("alpha")[k["beta"]], "beta": status("beta")[k["alpha"]]}

@@ -13,3 +13,10 @@ wg show all dump | awk -F '\t' -v OFS='\t' '
 echo "=== names"
 # Peer sections: their type (wireguard_<if>), public key and description.
 uci -q show network 2>/dev/null | grep -E '=wireguard_|[.]public_key=|[.]description=' || true
+echo "=== watchdog"
+# The direct-path watchdog's state of its watched peers, per interface.
+for f in "${WGNET_RUN:-/var/run/wgnet}"/*.status; do
+	[ -f "$f" ] || continue
+	i=${f##*/}
+	awk -v i="${i%.status}" 'NF == 4 { print i, $0 }' "$f"
+done

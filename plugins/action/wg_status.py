@@ -10,6 +10,7 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_info
 from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _verify
 
@@ -34,6 +35,22 @@ def host_status(result, script=None):
     return None
 
 
+def watchdog_table(infos):
+    """Lines of a second table, the watchdog's state of each watched peer
+    (empty when no host has one)."""
+    rows = []
+    for host in sorted(infos):
+        for ifname, iface in sorted(((infos[host] or {}).get("interfaces") or {}).items()):
+            for peer in iface["peers"]:
+                state = peer.get("watchdog")
+                if state:
+                    rows.append((host, ifname, peer.get("friendly_name") or _wg_crypto.fingerprint(peer["public_key"]),
+                                 state["state"], "%s ago" % _verify._age(state.get("age")), state["reason"]))
+    if not rows:
+        return []
+    return [""] + _verify._table(("host", "interface", "watched peer", "path", "since", "why"), rows)
+
+
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _requires_connection = False
@@ -45,7 +62,8 @@ class ActionModule(ActionBase):
         try:
             scripts = args["script_results"]
             status = dict((h, host_status(r, scripts.get(h))) for h, r in args["results"].items())
-            table = _verify.status_table(dict((h, s) for h, s in status.items() if s is not None))
+            answered = dict((h, s) for h, s in status.items() if s is not None)
+            table = _verify.status_table(answered) + watchdog_table(answered)
         except ValueError as exc:
             raise AnsibleActionFail("wgnet.wireguard: %s" % exc)
         result.update({"changed": False, "status": status, "table": table})

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_direct
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_dump
 
 
@@ -104,25 +105,30 @@ def uci_peer_names(text):
 def info_from_raw(text):
     """The wg_info result from the output of playbooks/files/wg_info.sh, the
     shell version status.yml runs on hosts without Python (OpenWrt)."""
-    now, section, dump, uci = None, None, [], []
+    now, section, dump, uci, watchdog = None, None, [], [], {}
     for line in (text or "").splitlines():
         if line.startswith("now=") and section is None:
             now = int(line[4:].strip())
-        elif line in ("=== dump", "=== names"):
+        elif line in ("=== dump", "=== names", "=== watchdog"):
             section = line[4:]
         elif section == "dump":
             dump.append(line)
         elif section == "names":
             uci.append(line)
+        elif section == "watchdog" and len(line.split(None, 1)) == 2:
+            ifname, rest = line.split(None, 1)
+            watchdog.setdefault(ifname, {}).update(_wg_direct.parse_status(rest))
     if now is None or section is None:
         raise ValueError("unexpected output of the wg_info shell script: %r" % (text or "")[:200])
     interfaces = parse_dump("\n".join(dump))
-    return {"changed": False, "interfaces": build_info(interfaces, uci_peer_names("\n".join(uci)), now)}
+    return {"changed": False, "interfaces": build_info(interfaces, uci_peer_names("\n".join(uci)), now, watchdog)}
 
 
-def build_info(interfaces, names, now):
+def build_info(interfaces, names, now, watchdog=None):
     """The module result: interfaces with peers as lists, each peer with its
-    friendly name and handshake age (None when it never completed one)."""
+    friendly name and handshake age (None when it never completed one) and,
+    for a peer the watchdog watches, its state (see _wg_direct.parse_status)."""
+    watchdog = watchdog or {}
     out = {}
     for ifname in sorted(interfaces):
         iface = interfaces[ifname]
@@ -132,6 +138,8 @@ def build_info(interfaces, names, now):
             entry["friendly_name"] = names.get(ifname, {}).get(key)
             handshake = peer["latest_handshake"]
             entry["latest_handshake_age"] = max(0, int(now) - handshake) if handshake else None
+            if key in watchdog.get(ifname, {}):
+                entry["watchdog"] = dict(watchdog[ifname][key], age=max(0, int(now) - watchdog[ifname][key]["since"]))
             peers.append(entry)
         peers.sort(key=lambda p: (p["friendly_name"] is None, p["friendly_name"] or "", p["public_key"]))
         out[ifname] = {
@@ -146,10 +154,19 @@ def build_info(interfaces, names, now):
 class WireGuardInfo(object):
     """Gather the facts; `run(argv) -> (rc, out, err)` runs a command."""
 
-    def __init__(self, run, interface=None, config_dir="/etc/wireguard"):
+    def __init__(self, run, interface=None, config_dir="/etc/wireguard", state_dir=_wg_direct.STATE_DIR):
         self.run = run
         self.interface = interface
         self.config_dir = config_dir
+        self.state_dir = state_dir
+
+    def _watchdog(self, ifname):
+        """The watchdog's status file of the interface, parsed ({} without one)."""
+        try:
+            with open(os.path.join(self.state_dir, "%s.status" % ifname)) as handle:
+                return _wg_direct.parse_status(handle.read())
+        except (IOError, OSError):
+            return {}
 
     def _names(self, ifname):
         if not self.config_dir:
@@ -175,4 +192,5 @@ class WireGuardInfo(object):
         except ValueError as exc:
             raise WireGuardInfoError(str(exc))
         names = dict((ifname, self._names(ifname)) for ifname in interfaces)
-        return {"changed": False, "interfaces": build_info(interfaces, names, now)}
+        watchdog = dict((ifname, self._watchdog(ifname)) for ifname in interfaces)
+        return {"changed": False, "interfaces": build_info(interfaces, names, now, watchdog)}

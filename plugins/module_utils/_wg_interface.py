@@ -22,6 +22,7 @@ import time
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_config
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_direct
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_dump
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_full_tunnel
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
@@ -130,6 +131,11 @@ class WireGuardInterface(object):
         self.run_systemd = paths.get("run_systemd", "/run/systemd/system")
         self.sys_module = paths.get("sys_module", "/sys/module/wireguard")
         self.psk_dir = paths.get("psk_dir", PSK_DIR)
+        self.wg_dir = paths.get("wg_dir", "/etc/wireguard")
+        self.state_dir = paths.get("state_dir", _wg_direct.STATE_DIR)
+        self.watchdog_script = paths.get("watchdog_script", _wg_direct.SCRIPT_PATH)
+        self.watchdog_config = os.path.join(self.wg_dir, self.name + ".watchdog")
+        self.watchdog_timer = "wgnet-watchdog@%s.timer" % self.name
         self.psk_files = {}
         self.config_path = params.get("config_path") or "/etc/wireguard/%s.conf" % self.name
         self.key_path = params.get("private_key_path") or "/etc/wireguard/%s.key" % self.name
@@ -254,6 +260,7 @@ class WireGuardInterface(object):
         try:
             peers = [_wg_peers.normalize_peer(p) for p in self.p.get("peers") or []]
             _wg_peers.check_allowed_ips_unique(peers)
+            _wg_direct.check_watched(peers)
             addresses = sorted(set(_wg_values.normalize_interface_address(a) for a in self.p.get("addresses") or []))
         except ValueError as exc:
             raise WireGuardInterfaceError(str(exc))
@@ -291,7 +298,9 @@ class WireGuardInterface(object):
             "mtu": self.p.get("mtu"),
             "fwmark": self.p.get("fwmark"),
         }
-        config = _wg_config.render_config(iface, peers, key_text.strip(), psks)
+        # The boot config has every watched peer on its relay: right after a
+        # reboot (the watchdog's state is on tmpfs) and untouched by its flips.
+        config = _wg_config.render_config(iface, _wg_direct.transform(peers, set()), key_text.strip(), psks)
         return iface, peers, psks, config
 
     def implementation(self, link):
@@ -363,7 +372,20 @@ class WireGuardInterface(object):
     # ------------------------------------------------------------ present
     def present(self):
         check_params(self.p)
-        iface, peers, psks, config = self.wanted()
+        iface, planned, psks, config = self.wanted()
+        watched = any(_wg_direct.is_watched(p) for p in planned)
+        with _wg_direct.StateLock(self.state_dir, self.name, create=watched and not self.check_mode):
+            # The live state is the plan with the watchdog's decisions, so a
+            # converge never undoes them (and a second one is unchanged).
+            direct = _wg_direct.read_direct(os.path.join(self.state_dir, self.name + ".direct"))
+            result = self._present(iface, _wg_direct.transform(planned, direct), psks, config)
+        result["direct_paths"] = _wg_direct.states(planned, direct)
+        if self._ensure_watchdog(planned):
+            result["changed"] = True
+        result["actions"] = self.actions
+        return result
+
+    def _present(self, iface, peers, psks, config):
         live = self.read_live()
         impl = self.implementation(live)
         fwmark = self._wanted_fwmark(iface, peers, live)
@@ -424,6 +446,52 @@ class WireGuardInterface(object):
             "diff": {"before": before, "after": after,
                      "before_header": "%s (live)" % self.name, "after_header": "%s (wanted)" % self.name},
         }
+
+    def _ensure_watchdog(self, peers):
+        """Install, update or remove the watchdog of this interface: its
+        config, the shared script and systemd units, the enabled timer."""
+        text = _wg_direct.watchdog_config(self.name, peers)
+        if text is not None and not self._systemd():
+            return False  # no systemd, no timer: nothing would run it
+        if text is None:
+            return self._remove_watchdog()
+        changed = self._write_file(self.watchdog_script, _wg_direct.SCRIPT, 0o755, 0o755)
+        units = False
+        for unit, content in ((_wg_direct.UNIT_SERVICE, _wg_direct.SERVICE_TEXT),
+                              (_wg_direct.UNIT_TIMER, _wg_direct.TIMER_TEXT)):
+            units = self._write_file(os.path.join(self.systemd_dir, unit), content, 0o644, 0o755) or units
+        if units:
+            self._do(["systemctl", "daemon-reload"])
+        changed = self._write_file(self.watchdog_config, text, CONFIG_MODE, CONFIG_DIR_MODE) or changed or units
+        _rc, out, _err = self.run(["systemctl", "is-enabled", self.watchdog_timer], check=False)
+        rc, _out, _err = self.run(["systemctl", "is-active", "--quiet", self.watchdog_timer], check=False)
+        if out.strip() != "enabled" or rc != 0:
+            self._do(["systemctl", "enable", "--now", self.watchdog_timer])
+            changed = True
+        return changed
+
+    def _remove_watchdog(self):
+        """This interface's watchdog off and its files gone; the shared script
+        and units too once no interface has a watchdog config."""
+        changed = False
+        if os.path.isdir(self.run_systemd) and os.path.exists(self.watchdog_config):
+            _rc, out, _err = self.run(["systemctl", "is-enabled", self.watchdog_timer], check=False)
+            rc, _out, _err = self.run(["systemctl", "is-active", "--quiet", self.watchdog_timer], check=False)
+            if out.strip() == "enabled" or rc == 0:
+                self._do(["systemctl", "disable", "--now", self.watchdog_timer])
+                changed = True
+        changed = self._remove_file(self.watchdog_config) or changed
+        for suffix in (".direct", ".status", ".samples"):
+            changed = self._remove_file(os.path.join(self.state_dir, self.name + suffix)) or changed
+        others = [n for n in os.listdir(self.wg_dir) if n.endswith(".watchdog")] if os.path.isdir(self.wg_dir) else []
+        if not [n for n in others if n != self.name + ".watchdog"]:
+            units = False
+            for unit in (_wg_direct.UNIT_TIMER, _wg_direct.UNIT_SERVICE):
+                units = self._remove_file(os.path.join(self.systemd_dir, unit)) or units
+            if units and os.path.isdir(self.run_systemd):
+                self._do(["systemctl", "daemon-reload"])
+            changed = self._remove_file(self.watchdog_script) or units or changed
+        return changed
 
     def _sync_psk_files(self, peers):
         """Write the PSK files of preshared_keys (0600 in 0700 directories)
@@ -608,6 +676,8 @@ class WireGuardInterface(object):
         for name in sorted(os.listdir(own_dir)) if os.path.isdir(own_dir) else []:
             if name.endswith(".psk") and self._remove_file(os.path.join(own_dir, name)):
                 changed = True
+        if self._remove_watchdog():
+            changed = True
         return {
             "changed": changed,
             "actions": self.actions,

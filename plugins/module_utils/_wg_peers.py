@@ -71,6 +71,16 @@ def normalize_peer(peer, default_port=51820):
     psk_path = peer.get("preshared_key_path") or None
     if psk_path is not None:
         _one_line(psk_path, "peer %s: preshared_key_path" % label)
+    path = peer.get("path") or None
+    if path is not None and path not in ("site", "nat"):
+        raise ValueError("peer %s: path must be site or nat, not %r" % (label, path))
+    relay = peer.get("relay_public_key") or None
+    if relay is not None:
+        try:
+            decode_key(_one_line(relay.strip() if isinstance(relay, str) else relay, "relay_public_key"))
+        except ValueError as exc:
+            raise ValueError("peer %s: relay_public_key: %s" % (label, exc))
+        relay = relay.strip()
     return {
         "name": peer.get("name") or None,
         "public_key": key.strip(),
@@ -78,13 +88,13 @@ def normalize_peer(peer, default_port=51820):
         "endpoint": endpoint,
         "persistent_keepalive": keepalive,
         "preshared_key_path": psk_path,
+        "path": path,
+        "relay_public_key": relay,
     }
 
 
-# path and relay_public_key mark a watched peer (docs/direct-paths.md): the
-# planned values are its direct state; the watchdog owns the switch.
-PEER_FIELDS = ("public_key", "name", "allowed_ips", "endpoint", "persistent_keepalive", "preshared_key_path", "path",
-               "relay_public_key")
+PEER_FIELDS = ("public_key", "name", "allowed_ips", "endpoint", "persistent_keepalive", "preshared_key_path",
+               "path", "relay_public_key")
 
 
 def peers_from_json(text):

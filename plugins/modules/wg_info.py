@@ -134,6 +134,32 @@ interfaces:
           description: Keepalive interval in seconds; V(0) when off.
           type: int
           sample: 25
+        watchdog:
+          description:
+            - For a peer the collection's watchdog watches (a direct path with a relay fallback), its state from
+              C(/var/run/wgnet/<interface>.status). Absent for other peers.
+          type: dict
+          returned: when the watchdog watches the peer
+          version_added: 0.2.0
+          contains:
+            state:
+              description: V(direct) (the peer's own path) or V(relay) (its prefixes go through the relay peer).
+              type: str
+              sample: direct
+            since:
+              description: Unix time of the watchdog's last change of this peer's state.
+              type: int
+              sample: 1763768700
+            age:
+              description: Seconds since then.
+              type: int
+              sample: 300
+            reason:
+              description:
+                - Why it is in that state. V(new) (not yet seen working), V(handshake) (a direct handshake and
+                  traffic), V(no-reply) (sent without a reply for too long), V(stale-handshake).
+              type: str
+              sample: handshake
         has_preshared_key:
           description: Whether a preshared key is set for the peer. The key itself is never returned.
           type: bool

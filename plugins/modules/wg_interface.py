@@ -98,15 +98,25 @@ options:
         type: path
       path:
         description:
-          - Marks a watched peer, a direct path the planner found. V(site) for a neighbour in the same site,
-            V(nat) for a NAT-traversal partner. Given together with O(peers[].relay_public_key). The other values
-            of the entry are its direct state. See C(docs/direct-paths.md).
+          - Makes this a I(watched peer), reached directly over a site LAN (V(site)) or through NAT (V(nat)) while
+            that path works, and through the relay peer O(peers[].relay_public_key) otherwise. Needs
+            O(peers[].relay_public_key).
+          - The peer's O(peers[].allowed_ips) and O(peers[].persistent_keepalive) are those of the direct path. On
+            the relay the peer keeps no AllowedIPs (and a keepalive of at least 25 s, so the direct path keeps being
+            tried) and the relay peer carries its prefixes. Routes are the same either way.
+          - The watchdog installed with the interface (see the notes) decides which state each watched peer is in
+            and records it in C(/var/run/wgnet/<name>.direct); the module applies the plan with that state, so a
+            run never undoes the watchdog. A new watched peer starts on the relay. The boot config has every
+            watched peer on its relay.
         type: str
         choices: [site, nat]
+        version_added: 0.2.0
       relay_public_key:
-        description: For a watched peer, the public key of the peer (in the same list) that carries its prefixes
-          while the direct path is not up.
+        description:
+          - The public key of the peer of this interface (normally the hub) that carries this watched peer's
+            prefixes while its direct path is down. Must be another peer of the list, one without O(peers[].path).
         type: str
+        version_added: 0.2.0
   preshared_keys:
     description:
       - Peer public key to preshared key (base64). The module writes each key to the peer's O(peers[].preshared_key_path)
@@ -204,6 +214,13 @@ notes:
     so they appear at the next C(wg-quick up). Forwarding and NAT on the gateway peer are not this module's job."
   - When the interface is created through systemd, wg-quick sets up the full tunnel itself and the module only
     checks the result.
+  - "The watchdog: when a peer has O(peers[].path) or an endpoint given as a DNS name, and the host runs systemd, the
+    module also installs C(/usr/local/sbin/wgnet-watchdog), the units C(wgnet-watchdog@.service) and
+    C(wgnet-watchdog@.timer) and the config C(/etc/wireguard/<name>.watchdog), and enables
+    C(wgnet-watchdog@<name>.timer) (every 10 s). Each run moves a watched peer to its relay when its direct path
+    stops answering and back when a new direct handshake works, and re-resolves DNS-name endpoints whose
+    handshake went stale. It logs with the tag C(wgnet-watchdog) and writes C(/var/run/wgnet/<name>.status).
+    Without such peers (and with O(state=absent)) it is disabled and its files removed."
 seealso:
   - module: wgnet.wireguard.wg_key
 """
@@ -264,6 +281,24 @@ EXAMPLES = r"""
     preshared_key_master: "{{ vault_wireguard_psk_master }}"
     own_public_key: "{{ wg_key_result.public_key }}"
 
+- name: A member behind NAT with a direct path to another one, relayed by the hub while it does not work
+  wgnet.wireguard.wg_interface:
+    name: wg0
+    addresses: [10.77.0.21/24]
+    peers:
+      - name: hub
+        public_key: HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=
+        allowed_ips: [10.77.0.0/24]
+        endpoint: hub.example.net:51820
+        persistent_keepalive: 25
+      - name: media
+        public_key: TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=
+        allowed_ips: [10.77.0.22/32]
+        endpoint: 198.51.100.23:40112
+        persistent_keepalive: 25
+        path: nat
+        relay_public_key: HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=
+
 - name: Remove the interface
   wgnet.wireguard.wg_interface:
     name: wg0
@@ -314,6 +349,29 @@ config_path:
   description: Path of the boot-time config.
   returned: always
   type: str
+direct_paths:
+  description: The watched peers (those with O(peers[].path)) and the state the watchdog has them in.
+  returned: when O(state=present)
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The peer's name.
+      type: str
+    public_key:
+      description: The peer's public key.
+      type: str
+    path:
+      description: V(site) or V(nat).
+      type: str
+    relay:
+      description: The relay peer's name (its public key when it has none).
+      type: str
+    state:
+      description: V(direct) (its own AllowedIPs) or V(relay) (its prefixes on the relay peer).
+      type: str
+  sample: [{"name": "media", "public_key": "TrMvSoP4jYQlY6RIzBgbssQqY3vxI2Pi+y71lOWWXX0=", "path": "nat",
+            "relay": "hub", "state": "direct"}]
 """
 
 from ansible.module_utils.basic import AnsibleModule

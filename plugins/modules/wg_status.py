@@ -14,6 +14,8 @@ description:
   - From the M(wgnet.wireguard.wg_info) result of every host (or, on hosts without Python, the output of
     C(playbooks/files/wg_info.sh)), returns each host's state in wg_info's shape and one table of host, interface,
     peer, endpoint, latest handshake and transfer counters.
+  - Where the watchdog of direct paths watches peers, a second table follows with each watched peer's path
+    (V(direct) or V(relay)), since when and why (from M(wgnet.wireguard.wg_info)'s C(watchdog)).
   - This is an action plugin. It runs on the controller and never opens a connection. Use it with C(run_once).
   - C(playbooks/status.yml) (C(wgnet.wireguard.status)) runs it.
 author:

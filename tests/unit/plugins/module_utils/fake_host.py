@@ -60,6 +60,7 @@ class FakeHost(object):
         self.reset_policy()
         self.enabled = False
         self.active = False
+        self.timers = {}                  # wgnet-watchdog@<if>.timer -> enabled and started
         self.loaded_dropin = None         # drop-in content systemd last loaded
         self.modprobe_rc = 1
         self.secrets = []
@@ -211,6 +212,8 @@ class FakeHost(object):
             return (0, "enabled\n", "") if self.enabled else (1, "disabled\n", "")
         if argv == ["systemctl", "is-active", "--quiet", self.unit]:
             return (0, "", "") if self.active else (3, "", "")
+        if argv[:1] == ["systemctl"] and argv[-1].startswith("wgnet-watchdog@"):
+            return self._timer(argv[1:-1], argv[-1])
         if argv[:1] == ["systemctl"]:
             return self._systemctl(argv[1:])
         if argv == ["modprobe", "-q", "wireguard"]:
@@ -509,6 +512,17 @@ class FakeHost(object):
                 self.rules[version].remove(rule)
                 return 0, "", ""
         raise CommandFailed("RTNETLINK answers: No such file or directory")
+
+    def _timer(self, args, unit):
+        on = self.timers.get(unit, False)
+        if args == ["is-enabled"]:
+            return (0, "enabled\n", "") if on else (1, "disabled\n", "")
+        if args == ["is-active", "--quiet"]:
+            return (0, "", "") if on else (3, "", "")
+        if args in (["enable", "--now"], ["disable", "--now"]):
+            self.timers[unit] = args[0] == "enable"
+            return 0, "", ""
+        raise AssertionError("unexpected systemctl %r %s" % (args, unit))
 
     def _systemctl(self, args):
         verb = args[0]

@@ -78,8 +78,18 @@ def gather(tmp_path, outputs, interface=None, configs=None):
     for name, text in (configs or {}).items():
         (tmp_path / ("%s.conf" % name)).write_text(text)
     run = FakeRun(outputs)
-    info = _wg_info.WireGuardInfo(run, interface, str(tmp_path))
+    info = _wg_info.WireGuardInfo(run, interface, str(tmp_path), state_dir=str(tmp_path / "run"))
     return info.gather(NOW), run
+
+
+def test_watchdog_state_of_watched_peers(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "wg0.status").write_text("%s direct 1700000100 handshake\nbroken line\n" % PEER_B)
+    result, _run = gather(tmp_path, {("wg", "show", "all", "dump"): (0, ALL, "")})
+    peers = dict((p["public_key"], p) for p in result["interfaces"]["wg0"]["peers"])
+    assert peers[PEER_B]["watchdog"] == {"state": "direct", "since": 1700000100, "age": 100, "reason": "handshake"}
+    assert "watchdog" not in peers[PEER_A]
+    assert all("watchdog" not in p for p in result["interfaces"]["wg1"]["peers"])
 
 
 def test_parse_all_dump():
@@ -221,14 +231,18 @@ def test_shell_version_blanks_keys_on_the_host(shell, tmp_path):
     for name, text in fakes.items():
         (bindir / name).write_text(text)
         (bindir / name).chmod(0o755)
-    env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ["PATH"]))
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "wg0.status").write_text("%s relay 1700000150 no-reply\n" % PEER_B)
+    env = dict(os.environ, PATH="%s:%s" % (bindir, os.environ["PATH"]), WGNET_RUN=str(tmp_path / "run"))
     r = subprocess.run(shell + [SCRIPT], env=env, capture_output=True, text=True, check=False, timeout=60)
     assert r.returncode == 0, r.stderr
     for secret in SECRETS:
         assert secret not in r.stdout
     result = _wg_info.info_from_raw(r.stdout)
     module_like = _wg_info.build_info(_wg_info.parse_dump(ALL), {"wg0": {PEER_A: "laptop", PEER_B: "router of bob"}},
-                                      NOW)
+                                      NOW, {"wg0": {PEER_B: {"state": "relay", "since": 1700000150,
+                                                             "reason": "no-reply"}}})
+    assert result["interfaces"]["wg0"]["peers"][1]["watchdog"]["age"] == 50
     assert result == {"changed": False, "interfaces": module_like}
     assert [p["friendly_name"] for p in result["interfaces"]["wg0"]["peers"]] == ["laptop", "router of bob"]
 

@@ -60,6 +60,9 @@ class World(object):
             "run_systemd": str(tmp_path / "run" / "systemd" / "system"),
             "sys_module": str(tmp_path / "sys" / "module" / "wireguard"),
             "psk_dir": str(wg_dir / "psk"),
+            "wg_dir": str(wg_dir),
+            "state_dir": str(tmp_path / "run" / "wgnet"),
+            "watchdog_script": str(tmp_path / "usr" / "local" / "sbin" / "wgnet-watchdog"),
         }
         if systemd:
             os.makedirs(self.paths["run_systemd"])
@@ -127,7 +130,24 @@ class World(object):
         h.add_routes("192.168.10.0/24")
         h.enabled = h.active = True
         self.write_config()
+        self.install_watchdog()
         return self
+
+    def install_watchdog(self, **kw):
+        """The watchdog as a run installs it (spoke-b's endpoint is a DNS name)."""
+        from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_direct
+        from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
+        peers = [_wg_peers.normalize_peer(p) for p in self.params(**kw)["peers"]]
+        files = [(self.paths["watchdog_script"], _wg_direct.SCRIPT, 0o755),
+                 (os.path.join(self.paths["systemd_dir"], _wg_direct.UNIT_SERVICE), _wg_direct.SERVICE_TEXT, 0o644),
+                 (os.path.join(self.paths["systemd_dir"], _wg_direct.UNIT_TIMER), _wg_direct.TIMER_TEXT, 0o644),
+                 (os.path.join(self.paths["wg_dir"], "wg0.watchdog"), _wg_direct.watchdog_config("wg0", peers), 0o600)]
+        for path, text, file_mode in files:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(text)
+            os.chmod(path, file_mode)
+        self.host.timers["wgnet-watchdog@wg0.timer"] = True
 
 
 def assert_secret_free(result):
@@ -170,6 +190,9 @@ def test_in_sync_reads_only(world):
         "ip -j -4 route show dev wg0 table main",
         "ip -j -6 route show dev wg0 table main",
         "systemctl is-enabled %s" % UNIT,
+        # spoke-b's endpoint is a DNS name: its watchdog is checked too.
+        "systemctl is-enabled wgnet-watchdog@wg0.timer",
+        "systemctl is-active --quiet wgnet-watchdog@wg0.timer",
     ])
 
 
@@ -374,6 +397,8 @@ def test_create_with_systemd_userspace(tmp_path):
         "systemctl daemon-reload",
         "systemctl restart %s" % UNIT,
         "systemctl enable %s" % UNIT,
+        "systemctl daemon-reload",
+        "systemctl enable --now wgnet-watchdog@wg0.timer",
     ]
     assert world.host.link["kind"] == "tun" and world.host.active and world.host.enabled
     assert sorted(result["peers_added"]) == sorted([_wg_crypto.fingerprint(A), _wg_crypto.fingerprint(B)])
@@ -393,6 +418,8 @@ def test_create_with_systemd_kernel_removes_stale_dropin(world):
         "systemctl daemon-reload",
         "systemctl restart %s" % UNIT,
         "systemctl enable %s" % UNIT,
+        "systemctl daemon-reload",
+        "systemctl enable --now wgnet-watchdog@wg0.timer",
     ]
     assert world.host.link["kind"] == "wireguard"
     assert world.present()["changed"] is False
@@ -526,7 +553,10 @@ def test_absent_with_enabled_unit(world):
         "systemctl disable %s" % UNIT,
         "systemctl stop %s" % UNIT,
         "systemctl daemon-reload",
+        "systemctl disable --now wgnet-watchdog@wg0.timer",
+        "systemctl daemon-reload",
     ]
+    assert not os.path.exists(world.paths["watchdog_script"])
     assert world.host.link is None and not world.host.enabled and not world.host.active
     assert not world.config_path.exists()
     assert not os.path.exists(world.dropin_path)

@@ -59,14 +59,14 @@ def test_normalize_peer():
     assert got == {
         "name": "site-a", "public_key": A, "allowed_ips": ["10.0.0.2/32", "192.168.1.0/24"],
         "endpoint": "vpn.example.com:51820", "persistent_keepalive": 25,
-        "preshared_key_path": "/etc/wireguard/a.psk",
+        "preshared_key_path": "/etc/wireguard/a.psk", "path": None, "relay_public_key": None,
     }
 
 
 def test_normalize_peer_defaults():
     assert _wg_peers.normalize_peer({"public_key": A}) == {
         "name": None, "public_key": A, "allowed_ips": [], "endpoint": None,
-        "persistent_keepalive": 0, "preshared_key_path": None}
+        "persistent_keepalive": 0, "preshared_key_path": None, "path": None, "relay_public_key": None}
 
 
 def test_normalize_peer_default_port_argument():

@@ -335,7 +335,7 @@ def test_rotate_router_under_ping():
     router switches 0.3 s later with BusyBox tools only. From 0.5 s before the
     moment the router holds what it sends (a throwaway key) while its old
     sessions still receive, so no packet is lost; its requests wait about
-    0.8 s (measured 1.06-1.16 s between replies; under 3 s on a loaded
+    0.8 s (measured 0.95-0.98 s between replies; under 3 s on a loaded
     machine). The PSK follows the new key on both ends, wg0 is not recreated,
     and the same rotation again changes nothing."""
     hub = INV.container("hub")

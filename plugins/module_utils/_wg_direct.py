@@ -73,7 +73,9 @@ SCRIPT = r'''#!/bin/sh
 #   <if>.status   <key> <direct|relay> <unix time of last change> <reason>
 #   <if>.samples  the last sample of each peer (rx, tx, times)
 #   <if>.lock     flock held by this script and wg_interface while they apply
-# Rules, per watched peer P (D = max(keepalive, 10) + 10 seconds):
+# Rules, per watched peer P (D = 25 s: a live path answers the probe ping
+# below within 10 s, and D still covers a late run; for a resolved peer
+# D = max(keepalive, 10) + 10 s):
 #   direct -> relay when P's tx grew but its rx did not for D s (no-reply), or,
 #     with a keepalive, when its latest handshake is older than 200 s (stale);
 #   relay -> direct when P's latest handshake is newer than the demotion (or than
@@ -149,9 +151,14 @@ once() {
         endpoint=$2 hs=$4 rx=$5 tx=$6
         ka=$b
         [ "$kind" = watch ] || name="$c${d:+ $d}${e:+ $e}${name:+ $name}"
-        D=$ka
-        [ "$D" -ge 10 ] || D=10
-        D=$((D + 10))
+        # A watched peer is probed (below), so a live path answers within 10 s;
+        # a resolved one is not: it waits out its keepalive.
+        D=25
+        if [ "$kind" = resolve ]; then
+            D=$ka
+            [ "$D" -ge 10 ] || D=10
+            D=$((D + 10))
+        fi
         old=$(printf '%s\n' "$SAMPLES_OLD" | awk -v k="$key" '$1 == k { print; exit }')
         if [ -n "$old" ]; then
             set -- $old

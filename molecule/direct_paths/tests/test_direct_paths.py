@@ -27,11 +27,6 @@ INV = labkit.Inventory(INVENTORY)
 MEMBERS = ["hub", "hub2", "desktop", "media", "worker", "laptop"]
 HUBS = ["hub", "hub2"]
 WAN = dict((r, INV.hostvars[r]["lab_wan_address"]) for r in ("homenat", "officenat", "cgnat"))
-# Until the watchdog (the other half of issue 15) is merged, watched peers
-# are applied in their planned state and nothing moves them; the lead turns
-# these on after the merge (or WGNET_DP_WATCHDOG=1 runs them here).
-NEEDS_WATCHDOG = pytest.mark.skipif(not os.environ.get("WGNET_DP_WATCHDOG"),
-                                    reason="needs the watchdog (merged by the lead)")
 
 
 def wg(host, *args):
@@ -102,7 +97,17 @@ def playbook(name, *args):
     return r.stdout
 
 
+def wait_direct(a, b, timeout=60):
+    """Until a's watchdog has promoted b (b's prefixes live on b's entry)."""
+    deadline = time.monotonic() + timeout
+    while table(a, "allowed-ips").get(KEYS[b], "(none)") == "(none)":
+        assert time.monotonic() < deadline, "%s: the watchdog did not promote %s in %d s" % (a, b, timeout)
+        time.sleep(2)
+
+
 def test_verify_shows_the_path_of_each_pair(tmp_path):
+    for a, b in (("desktop", "media"), ("media", "desktop"), ("desktop", "worker"), ("worker", "desktop")):
+        wait_direct(a, b)
     # Molecule's converge recorded the public keys beside its own copy of the
     # inventory; a converge from this one (a no-op) records them beside it.
     playbook("site.yml")
@@ -130,10 +135,11 @@ def flood(src, dst, count=200):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-@NEEDS_WATCHDOG
 @pytest.mark.parametrize("a,b", [("desktop", "media"), ("desktop", "worker")], ids=["site", "nat"])
 def test_traffic_of_a_direct_pair_does_not_cross_the_hub(a, b):
     # The watchdog promotes a pair within a few of its 10 s rounds.
+    wait_direct(a, b)
+    wait_direct(b, a)
     deadline = time.monotonic() + 60
     while True:
         before = (hub_bytes(a), hub_bytes(b))

@@ -131,7 +131,7 @@ def changed_hosts(previous, plan, hosts):
 
 def direct_summary(plan):
     """interface -> sites (site -> members), site_unknown, nat_pairs (sorted
-    name pairs), nat_symmetric, nat_pending: what the plan report shows."""
+    name pairs), nat_symmetric, nat_pending, no_watchdog: what the plan report shows."""
     summary = {}
     for interface, net in sorted(plan["networks"].items()):
         sites, pairs = {}, set()
@@ -146,5 +146,6 @@ def direct_summary(plan):
             summary[interface] = {"sites": sites, "site_unknown": list(net.get("site_unknown") or ()),
                                   "nat_pairs": [list(p) for p in sorted(pairs)],
                                   "nat_symmetric": list(net.get("nat_symmetric") or ()),
-                                  "nat_pending": list(net.get("nat_pending") or ())}
+                                  "nat_pending": list(net.get("nat_pending") or ()),
+                                  "no_watchdog": list(net.get("no_watchdog") or ())}
     return summary

@@ -433,12 +433,20 @@ def _without_absent(net, hostvars):
                 absent=absent, absent_hubs=[h for h in net["hubs"] if h in gone])
 
 
+def _is_openwrt(hostvars, probe):
+    """An OpenWrt router, by its inventory group or by what the probe found."""
+    groups = hostvars.get("group_names") if _checks.is_mapping(hostvars) else None
+    if isinstance(groups, (list, tuple)) and "openwrt" in groups:
+        return True
+    return _checks.is_mapping(probe) and probe.get("openwrt") is True
+
+
 class NetworkPlan(object):
     """The validated plan of one network."""
 
     def __init__(self, net, hostvars, public_keys, allow_missing_keys, probes=None):
         self.net = net
-        self.site_unknown, self.nat_symmetric, self.nat_pending = [], [], []
+        self.site_unknown, self.nat_symmetric, self.nat_pending, self.no_watchdog = [], [], [], []
         self.interface = net["interface"]
         what = "network %s" % self.interface
         if not net["ranges"]:
@@ -522,7 +530,12 @@ class NetworkPlan(object):
                 "%s: the public keys of %s are not known yet; run the play once against those hosts "
                 "(without --limit) so their keys are generated on them" % (what, ", ".join(self.missing_keys)))
         self.pending_clients = sorted(n for n, c in self.clients.items() if not c.public_key)
-        self._observe(probes or {})
+        # The watchdog that moves a direct peer back to the hub is not yet
+        # installed on OpenWrt: its routers keep to the hub, and so do their
+        # partners (a one-sided direct entry would drop the partner's packets).
+        probes = probes if _checks.is_mapping(probes) else {}
+        self.no_watchdog = [n for n in net["members"] if _is_openwrt(hostvars[n], probes.get(n))]
+        self._observe(probes)
 
     # ------------------------------------------------------------ direct paths
     def _live(self, probes, host, table):
@@ -544,9 +557,11 @@ class NetworkPlan(object):
         members = self.members
         if not _checks.is_mapping(probes):
             probes = {}
+        for name in self.no_watchdog:
+            members[name].site_endpoint = None
         for name in self.net["members"]:
             m = members[name]
-            if m.site is None or m.site_endpoint or name in self.hub_set:
+            if m.site is None or m.site_endpoint or name in self.hub_set or name in self.no_watchdog:
                 continue
             probe = probes.get(name)
             address = probe.get("default_ipv4") if _checks.is_mapping(probe) else None
@@ -565,8 +580,8 @@ class NetworkPlan(object):
                 self.site_unknown.append(name)
         if not self.net["nat_traversal"] or self.net["topology"] == "mesh":
             return
-        candidates = [n for n in self.net["members"]
-                      if n not in self.hub_set and not members[n].endpoint and members[n].public_key]
+        candidates = [n for n in self.net["members"] if n not in self.hub_set and not members[n].endpoint
+                      and members[n].public_key and n not in self.no_watchdog]
         for name in candidates:
             m = members[name]
             seen = []
@@ -753,6 +768,7 @@ class NetworkPlan(object):
             "nat_symmetric": list(self.nat_symmetric),
             "nat_pending": list(self.nat_pending),
             "site_unknown": list(self.site_unknown),
+            "no_watchdog": [n for n in self.no_watchdog if self.members[n].site is not None or net["nat_traversal"]],
         }
 
     def direct(self, name):

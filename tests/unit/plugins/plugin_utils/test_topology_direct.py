@@ -228,3 +228,24 @@ def test_plan_report_shows_sites_pairs_and_symmetric_members():
     pairs = plan(networks=FIVE, hostvars=hostvars, probes=dict(probes, hub2=probe()))
     text = "\n".join(_plan_report.report(pairs)["table"])
     assert "wg0 NAT pair (nat): spoke1 <-> spoke3" in text and "spoke3 (nat)" in text
+
+
+
+@pytest.mark.parametrize("how", ["group", "probe"])
+def test_openwrt_members_keep_to_the_hub(how):
+    # The watchdog is not installed on OpenWrt yet: a router gets no watched
+    # peers, and its site neighbours none for it (a one-sided entry would drop
+    # their packets); the plan names it.
+    three = _vars(spoke1={"wireguard_site": "home"}, spoke2={"wireguard_site": "home"},
+                  spoke3={"wireguard_site": "home"})
+    probes = dict(SITE_PROBES, spoke3=probe("192.168.10.7"))
+    if how == "group":
+        three["spoke3"]["group_names"] = ["wireguard", "openwrt"]
+    else:
+        probes["spoke3"]["openwrt"] = True
+    result = plan(hostvars=three, probes=probes)
+    assert result["networks"]["wg0"]["no_watchdog"] == ["spoke3"]
+    assert set(peers(result, "spoke3")) == {"hub1"}
+    assert "spoke3" not in peers(result, "spoke1") and "spoke2" in peers(result, "spoke1")
+    assert "10.77.0.4/32" not in sum((p["allowed_ips"] for p in peers(result, "spoke1").values()
+                                      if p["name"] != "hub1"), [])

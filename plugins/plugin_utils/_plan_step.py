@@ -111,10 +111,12 @@ def merge_probes(probes, reprobes):
 
 def nat_wait(plan, probes):
     """hub -> public keys of the members behind NAT it has not seen yet, for
-    the hubs of this run (probes' hosts) in networks with pending NAT pairs."""
+    the hubs of this run (probes' hosts) in networks with pending NAT pairs.
+    Only members of this run count: one that is down or outside --limit
+    would not dial in, and waiting for it would cost every run 20 s."""
     wait = {}
     for net in plan["networks"].values():
-        keys = [net["members"][n]["public_key"] for n in net.get("nat_pending") or ()]
+        keys = [net["members"][n]["public_key"] for n in net.get("nat_pending") or () if n in (probes or {})]
         for hub in net["hubs"] if keys else ():
             if hub in (probes or {}):
                 wait.setdefault(hub, [])

@@ -204,7 +204,10 @@ def test_junk_probes_plan_nothing_direct(junk):
 def test_plan_step_waits_for_the_pending_members_on_the_hubs_of_the_run():
     from ansible_collections.wgnet.wireguard.plugins.plugin_utils import _plan_step
     first = plan(networks=FIVE, probes={"hub1": probe(), "spoke1": probe()})
-    assert _plan_step.nat_wait(first, {"hub1": {}, "spoke1": {}}) == {"hub1": [KEYS["spoke1"], KEYS["spoke2"]]}
+    assert _plan_step.nat_wait(first, {"hub1": {}, "spoke1": {}, "spoke2": {}}) == {
+        "hub1": [KEYS["spoke1"], KEYS["spoke2"]]}
+    # spoke2 is not in this run (down, or outside --limit): not waited for.
+    assert _plan_step.nat_wait(first, {"hub1": {}, "spoke1": {}}) == {"hub1": [KEYS["spoke1"]]}
     probes = {"hub1": hub_view({"spoke1": "198.51.100.7:51820", "spoke2": "198.51.100.8:40000"}),
               "spoke1": probe(), "spoke2": probe(), "spoke3": probe()}
     second = plan(networks=FIVE, probes=_plan_step.merge_probes({"hub1": probe()}, probes))

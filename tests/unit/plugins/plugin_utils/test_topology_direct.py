@@ -233,7 +233,6 @@ def test_plan_report_shows_sites_pairs_and_symmetric_members():
     assert "wg0 NAT pair (nat): spoke1 <-> spoke3" in text and "spoke3 (nat)" in text
 
 
-
 @pytest.mark.parametrize("how", ["group", "probe"])
 def test_openwrt_members_keep_to_the_hub(how):
     # The watchdog is not installed on OpenWrt yet: a router gets no watched

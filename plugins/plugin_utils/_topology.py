@@ -433,12 +433,13 @@ def _without_absent(net, hostvars):
                 absent=absent, absent_hubs=[h for h in net["hubs"] if h in gone])
 
 
-def _is_openwrt(hostvars, probe):
-    """An OpenWrt router, by its inventory group or by what the probe found."""
+def _no_watchdog(hostvars, probe):
+    """A host the watchdog is not installed on: an OpenWrt router (by its
+    inventory group or by what the probe found), or one without systemd."""
     groups = hostvars.get("group_names") if _checks.is_mapping(hostvars) else None
     if isinstance(groups, (list, tuple)) and "openwrt" in groups:
         return True
-    return _checks.is_mapping(probe) and probe.get("openwrt") is True
+    return _checks.is_mapping(probe) and (probe.get("openwrt") is True or probe.get("systemd") is False)
 
 
 class NetworkPlan(object):
@@ -531,10 +532,11 @@ class NetworkPlan(object):
                 "(without --limit) so their keys are generated on them" % (what, ", ".join(self.missing_keys)))
         self.pending_clients = sorted(n for n, c in self.clients.items() if not c.public_key)
         # The watchdog that moves a direct peer back to the hub is not yet
-        # installed on OpenWrt: its routers keep to the hub, and so do their
-        # partners (a one-sided direct entry would drop the partner's packets).
+        # installed on OpenWrt or without systemd: those hosts keep to the hub,
+        # and so do their partners (a one-sided direct entry would drop the
+        # partner's packets).
         probes = probes if _checks.is_mapping(probes) else {}
-        self.no_watchdog = [n for n in net["members"] if _is_openwrt(hostvars[n], probes.get(n))]
+        self.no_watchdog = [n for n in net["members"] if _no_watchdog(hostvars[n], probes.get(n))]
         self._observe(probes)
 
     # ------------------------------------------------------------ direct paths

@@ -233,8 +233,8 @@ def test_plan_report_shows_sites_pairs_and_symmetric_members():
     assert "wg0 NAT pair (nat): spoke1 <-> spoke3" in text and "spoke3 (nat)" in text
 
 
-@pytest.mark.parametrize("how", ["group", "probe"])
-def test_openwrt_members_keep_to_the_hub(how):
+@pytest.mark.parametrize("how", ["group", "probe", "no systemd"])
+def test_hosts_without_the_watchdog_keep_to_the_hub(how):
     # The watchdog is not installed on OpenWrt yet: a router gets no watched
     # peers, and its site neighbours none for it (a one-sided entry would drop
     # their packets); the plan names it.
@@ -243,8 +243,10 @@ def test_openwrt_members_keep_to_the_hub(how):
     probes = dict(SITE_PROBES, spoke3=probe("192.168.10.7"))
     if how == "group":
         three["spoke3"]["group_names"] = ["wireguard", "openwrt"]
-    else:
+    elif how == "probe":
         probes["spoke3"]["openwrt"] = True
+    else:
+        probes["spoke3"]["systemd"] = False
     result = plan(hostvars=three, probes=probes)
     assert result["networks"]["wg0"]["no_watchdog"] == ["spoke3"]
     assert set(peers(result, "spoke3")) == {"hub1"}

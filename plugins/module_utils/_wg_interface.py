@@ -13,6 +13,7 @@ the table named by the fwmark, `sysctl net.ipv4.conf.all.src_valid_mark`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -40,6 +41,10 @@ USERSPACE_ENV = {
 }
 # A switch_at further ahead than this is not waited for in full.
 MAX_SWITCH_WAIT = 120
+# A host whose own key is replaced holds its sending this long before its
+# switch_at (the moment + 0.3 s): 0.1 s before its peers drop its old key
+# (covers clock skew; held packets wait in WireGuard's queue of 128 a peer).
+HOLD_LEAD = 0.4
 DROPIN_TEMPLATE = (
     "# Managed by wgnet.wireguard: this host has no WireGuard kernel module,\n"
     "# so wg-quick runs the userspace implementation.\n"
@@ -81,10 +86,11 @@ class CommandRunner(object):
     def __init__(self, module):
         self.module = module
 
-    def __call__(self, argv, check=True, env=None):
+    def __call__(self, argv, check=True, env=None, data=None):
         environ = {"LANG": "C", "LC_ALL": "C"}
         environ.update(env or {})
-        rc, out, err = self.module.run_command(argv, environ_update=environ)
+        extra = {} if data is None else {"data": data}
+        rc, out, err = self.module.run_command(argv, environ_update=environ, **extra)
         if check and rc != 0:
             raise WireGuardInterfaceError("%s failed (rc=%d): %s" % (" ".join(argv), rc, (err or out).strip()))
         return rc, out, err
@@ -547,6 +553,8 @@ class WireGuardInterface(object):
         argv = _wg_peers.wg_set_args(self.name, iface_changes, peer_plan, self.key_path)
         switched = bool(argv)
         if argv:
+            if "private_key" in iface_changes and live["peers"]:
+                self._hold()
             self._wait_for_switch()
             self._do(argv)
             changed = True
@@ -585,6 +593,21 @@ class WireGuardInterface(object):
             for address in _wg_peers.kick_addresses(kick, iface["addresses"]):
                 self.send_kick(self.name, address)
         return changed or bool(policy_remove or policy_add)
+
+    def _hold(self):
+        """Before the moment its peers drop this host's old key, a throwaway
+        private key: WireGuard then stops sending in the old sessions (what
+        it sends waits for the new key's handshake) but still receives in
+        them, so nothing sent in a session the peers dropped is lost."""
+        at = self.p.get("switch_at")
+        if at is None or self.check_mode:
+            return
+        delay = float(at) - HOLD_LEAD - time.time()
+        if delay > 0:
+            time.sleep(min(delay, MAX_SWITCH_WAIT))
+        throwaway = base64.b64encode(os.urandom(32)).decode("ascii")
+        self.actions.append("wg set %s private-key <throwaway key: hold>" % self.name)
+        self.run(["wg", "set", self.name, "private-key", "/dev/stdin"], data=throwaway)
 
     def _wait_for_switch(self):
         """Sleep until switch_at: every host of a rotation applies its `wg set`

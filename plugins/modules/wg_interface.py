@@ -155,6 +155,9 @@ options:
         handshake starts at once.
       - Used by key rotation (the wireguard role sets it for every host of a run where a key was replaced), so a
         host and its peers switch within milliseconds of each other. Needs clocks in sync (NTP).
+      - When the own private key changes on a live interface, the module first sets a throwaway private key (on
+        stdin) 0.4 s before this moment. The old sessions then stop sending but still receive, so nothing goes out in
+        a session the peers dropped at the agreed moment (the role gives the rotated host that moment + 0.3 s).
     type: float
     version_added: 0.1.0
   implementation:

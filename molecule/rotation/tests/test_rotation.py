@@ -294,6 +294,35 @@ def test_rotate_spoke_under_traffic():
     assert sorted(peers) == sorted([after["spokea"], after["spokeb"]])
 
 
+def test_rotated_gateway_loses_nothing_its_lan_sends():
+    """Traffic that starts behind the rotated host: lanclient pings the hub
+    through spokeb (every 0.05 s) while spokeb's key is replaced. spokeb holds
+    its sending from just before the moment its peers drop its old key until
+    its new key's handshake, so no request goes out in a dropped session."""
+    log_path = "/tmp/ping-lan-rotate.log"
+    start("lanclient", "ping -D -n -i 0.05 %s > %s 2>&1" % (INV.address("hub"), log_path),
+          "/tmp/ping-lan-rotate.pid")
+    time.sleep(2)
+    try:
+        started = time.time()
+        rc, out, _changed, seconds = run_playbook(ROTATE, "-v", "-e", "wireguard_rotation_id=lan-" + RUN,
+                                                  "-e", "wireguard_rotate_hosts=spokeb")
+        ended = time.time()
+        time.sleep(2)
+    finally:
+        stop("lanclient", "/tmp/ping-lan-rotate.pid")
+    assert rc == 0, out[-4000:]
+    time.sleep(0.5)
+    log = labkit.podman(container("lanclient"), "cat", log_path).stdout
+    gap, replies, last_seq, _at = ping_gap(log, started, ended)
+    seqs = set(int(m.group(2)) for m in PING_LINE.finditer(log))
+    lost = sorted(set(range(min(seqs), max(seqs) + 1)) - seqs)
+    record("rotate-spokeb-lan-traffic", playbook_seconds=round(seconds, 1), max_ping_gap_seconds=round(gap, 2),
+           ping_replies=replies, ping_sent=last_seq, lost=lost)
+    assert not lost, "lost %d of %d pings from behind the rotated host: %s" % (len(lost), last_seq, lost[:20])
+    assert gap <= MAX_GAP, "ping from the LAN stopped for %.2f s (max %.1f)" % (gap, MAX_GAP)
+
+
 def test_rotation_refuses_limit_and_needs_an_id():
     before = dict((h, public_key(h)) for h in ("hub", "spokea", "spokeb"))
     rc, out, _changed, _s = run_playbook(ROTATE, "-e", "wireguard_rotation_id=limit-" + RUN, "--limit", "hub")

@@ -156,8 +156,9 @@ class FakeHost(object):
         return any(tuple(argv[:len(p)]) == p for p in READ_ONLY)
 
     # ------------------------------------------------------------ the runner
-    def __call__(self, argv, check=True, env=None):
+    def __call__(self, argv, check=True, env=None, data=None):
         argv = list(argv)
+        self.stdin = data
         for secret in self.secrets:
             for arg in argv + list((env or {}).values()):
                 assert secret not in str(arg), "secret passed on a command line: %r" % (argv,)
@@ -405,7 +406,11 @@ class FakeHost(object):
                 continue
             value = args[i + 1]
             if current is None:
-                if word == "private-key":
+                if word == "private-key" and value == "/dev/stdin":
+                    if not _wg_crypto.is_valid_key((self.stdin or "").strip()):
+                        raise CommandFailed("Key is not the correct length or format: `/dev/stdin'")
+                    self.wg["private_key"] = self.stdin.strip()
+                elif word == "private-key":
                     self.wg["private_key"] = self._read_key(value)
                 elif word == "listen-port":
                     self.wg["listen_port"] = int(value) or None

@@ -701,8 +701,9 @@ class FakeModule(object):
         self.rc, self.out, self.err = rc, out, err
         self.calls = []
 
-    def run_command(self, argv, environ_update=None):
+    def run_command(self, argv, environ_update=None, **kwargs):
         self.calls.append((argv, environ_update))
+        self.kwargs = kwargs
         return self.rc, self.out, self.err
 
 
@@ -711,6 +712,15 @@ def test_command_runner_sets_c_locale_and_env():
     runner = _wg_interface.CommandRunner(module)
     assert runner(["wg", "show"], env={"X": "1"}) == (0, "ok", "")
     assert module.calls == [(["wg", "show"], {"LANG": "C", "LC_ALL": "C", "X": "1"})]
+
+
+def test_command_runner_passes_data_on_stdin_only_when_given():
+    module = FakeModule()
+    runner = _wg_interface.CommandRunner(module)
+    runner(["wg", "show"])
+    assert module.kwargs == {}
+    runner(["wg", "set", "wg0", "private-key", "/dev/stdin"], data="a key")
+    assert module.kwargs == {"data": "a key"} and "a key" not in module.calls[-1][0]
 
 
 def test_command_runner_raises_on_failure_only_when_checked():

@@ -117,6 +117,50 @@ def test_switch_at_after_own_key_change_calls_every_peer(tmp_path, monkeypatch):
     assert sorted(kicks) == ["10.77.0.2", "10.77.0.3"]
 
 
+def test_own_key_change_holds_before_the_moment_then_switches(tmp_path, monkeypatch):
+    """The rotated host (switch_at = the moment + 0.3 s) sets a throwaway key
+    0.4 s before its switch_at, so it stops sending in the sessions its peers
+    drop at the moment, then its new key at switch_at."""
+    world = World(tmp_path)
+    world.in_sync_hub()
+    clock = {"now": 1000.0}
+    slept = []
+
+    def sleep(seconds):
+        slept.append(round(seconds, 3))
+        clock["now"] += seconds
+    monkeypatch.setattr(_wg_interface.time, "time", lambda: clock["now"])
+    monkeypatch.setattr(_wg_interface.time, "sleep", sleep)
+    old_private = world.host.wg["private_key"]
+    new_private = "KI5SsbXy13vYiYhAKjraxUeNT6QhyPy5qAX5dpA3vmM="
+    world.host.secrets.append(new_private)
+    world.key_path.write_text(new_private + "\n")
+    keys = []
+    obj = world.interface(switch_at=1003.3)
+    obj.send_kick = lambda ifname, address: keys.append(world.host.wg["private_key"])
+    world.host.calls = []
+    result = obj.present()
+    # Until 1002.9 (the moment 1003.0 - 0.1), then until the switch.
+    assert slept == [2.9, 0.4]
+    sets = [c for c in world.host.calls if c[:2] == ["wg", "set"]]
+    assert sets[0] == ["wg", "set", "wg0", "private-key", "/dev/stdin"]
+    assert "private-key" in sets[1] and "/dev/stdin" not in sets[1]
+    # The kicks go out under the new key; the throwaway key is in no result.
+    assert keys and set(keys) == {new_private} and old_private != new_private
+    assert "<throwaway key: hold>" in " ".join(result["actions"])
+    assert world.host.wg["private_key"] == new_private
+
+
+def test_no_hold_without_a_live_session_to_keep(tmp_path, monkeypatch):
+    world = World(tmp_path)
+    monkeypatch.setattr(_wg_interface.time, "sleep", lambda s: None)
+    world.key_path.write_text("KI5SsbXy13vYiYhAKjraxUeNT6QhyPy5qAX5dpA3vmM=\n")
+    obj = world.interface(switch_at=0.0)
+    obj.send_kick = lambda ifname, address: None
+    obj.present()
+    assert ["wg", "set", "wg0", "private-key", "/dev/stdin"] not in world.host.calls
+
+
 def test_no_change_no_wait_no_call(tmp_path, monkeypatch):
     world = World(tmp_path)
     world.in_sync_hub()

@@ -71,6 +71,10 @@ class ActionModule(ActionBase):
             if not (batch or ops or psks):
                 result.update(changed=bool(uci["changed"]), stdout="", stdout_lines=[])
                 return result
+            if ops:
+                # The watchdog's script and configs, beside the apply script.
+                for name, text in sorted(uci["files"].items()):
+                    self._transfer_data(self._connection._shell.join_path(tmpdir, name), text)
             if any(op.startswith("wait ") for op in ops):
                 scheduled = True
                 return self._schedule(result, host, tmpdir, batch, ops, uci["commit"], psks)

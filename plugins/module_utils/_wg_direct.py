@@ -115,7 +115,13 @@ norm_ips() {
 take_lock() {
     if command -v flock >/dev/null 2>&1; then
         exec 9>>"$LOCK"
-        flock -w "${WGNET_LOCK_WAIT:-30}" 9
+        # BusyBox flock has no -w: try once a second.
+        waited=0
+        until flock -n 9; do
+            [ "$waited" -lt "${WGNET_LOCK_WAIT:-30}" ] || return 1
+            sleep 1
+            waited=$((waited + 1))
+        done
     else
         # OpenWrt's ubox lock takes the same flock(2)
         lock_cmd=$(command -v lock) || return 1

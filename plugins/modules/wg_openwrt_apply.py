@@ -23,6 +23,12 @@ description:
     to the script on its stdin. The script compares them with UCI and with C(wg show <if> preshared-keys) on the
     router and sets the ones that differ through stdin (C(uci batch), C(wg set ... preshared-key /dev/stdin)).
     No preshared key is ever on a command line, in the diff or in the result.
+  - Direct paths (a site neighbour or NAT partner in O(plan)) get the direct-path watchdog, run by the router's
+    cron (C(/usr/sbin/wgnet-watchdog), its config C(/etc/wireguard/<if>.watchdog) and a line in
+    C(/etc/crontabs/root)). UCI holds every watched peer on its relay (the hub), as netifd sets it at boot; live
+    peer changes follow the watchdog's decisions (C(/var/run/wgnet/<if>.direct), reported by the read script) and
+    are made under its lock, so a converge never undoes them. An interface without watched peers loses its
+    watchdog.
   - When the operations wait for the agreed moment of a key rotation, the script is started in the background on
     the router and the result carries RV(scheduled); a later task with O(collect) reports it. The play can then run
     the Linux hosts' switch (M(wgnet.wireguard.wg_interface) with C(switch_at)) while the router waits for the

@@ -28,6 +28,13 @@ the live operations then start with `wait <epoch>`, a peer whose key was
 replaced is swapped in one `wg set`, and a rotated router holds its sending
 just before the moment (`hold`, keeping its sessions to receive) and switches
 its own key (`key`) 0.3 s after it, then calls each peer (`kick`).
+
+Direct paths (docs/watchdog.md): UCI holds a watched peer in its relay form
+(no allowed_ips of its own; the relay peer carries them), so a router boots
+with every pair on the hub. The watchdog, run by cron, moves pairs to their
+direct path and back; the live operations follow its decisions (the
+`/var/run/wgnet/<if>.direct` the read script reports) and take its lock, so
+a converge never undoes them.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ import re
 import shlex
 
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_crypto
+from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_direct
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_peers
 from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_values
 
@@ -186,6 +194,7 @@ def wanted_sections(plan, host, settings=None):
 
     settings = settings or {}
     plan = _topology.load_plan(plan)
+    watchdog = {}
     lan_zone = settings.get("lan_zone") or "lan"
     wan_zone = settings.get("wan_zone") or "wan"
     zone_input = settings.get("zone_input") or "ACCEPT"
@@ -206,15 +215,20 @@ def wanted_sections(plan, host, settings=None):
         if mtu:
             options["mtu"] = str(mtu)
         network.append({"name": name, "type": "interface", "options": options})
-        peers = _topology.interface_peers(iface)
+        planned = _topology.interface_peers(iface)
+        watchdog[name] = {"config": _wg_direct.watchdog_config(name, planned),
+                          "peers": planned}
+        # UCI (what netifd sets at boot): every watched peer on its relay.
+        peers = _wg_direct.transform(planned, set())
         names = peer_section_names(name, [p["name"] for p in peers])
         for peer in peers:
             _check_value(host, "peer name", peer["name"])
             if peer.get("preshared_key_path") or peer.get("preshared_key"):
                 # Set by the apply script from stdin, never part of the batch.
                 psk_sections.append(names[peer["name"]])
-            opts = {"description": peer["name"], "public_key": peer["public_key"],
-                    "allowed_ips": list(peer["allowed_ips"]), "route_allowed_ips": "1"}
+            opts = {"description": peer["name"], "public_key": peer["public_key"], "route_allowed_ips": "1"}
+            if peer["allowed_ips"]:
+                opts["allowed_ips"] = list(peer["allowed_ips"])
             if peer.get("endpoint"):
                 ep_host, ep_port = _wg_values.split_endpoint(peer["endpoint"])
                 _check_value(host, "endpoint of %s" % peer["name"], ep_host)
@@ -249,7 +263,7 @@ def wanted_sections(plan, host, settings=None):
             for key, value in section["options"].items():
                 _check_value(host, "%s.%s" % (section["name"], key), value)
     return {"interfaces": interfaces, "network": network, "firewall": firewall,
-            "lan_zone": lan_zone, "wan_zone": wan_zone, "psk_sections": psk_sections}
+            "lan_zone": lan_zone, "wan_zone": wan_zone, "psk_sections": psk_sections, "watchdog": watchdog}
 
 
 def psk_entries(plan, host, master, missing_ok=False):
@@ -351,7 +365,7 @@ def reconcile(plan, host, exported, settings=None, absent=None, switch_at=None, 
             if not UCI_NAME.match(str(name)):
                 raise OpenWrtError("host %s: %r is not an OpenWrt interface name" % (host, name))
         wanted = {"interfaces": list(absent), "network": [], "firewall": [], "lan_zone": None, "wan_zone": None,
-                  "psk_sections": []}
+                  "psk_sections": [], "watchdog": dict((name, None) for name in absent)}
     else:
         wanted = wanted_sections(plan, host, settings)
     interfaces = wanted["interfaces"]
@@ -405,18 +419,29 @@ def reconcile(plan, host, exported, settings=None, absent=None, switch_at=None, 
             changed_packages.append(package)
             batch += lines
 
+    router = parse_watchdog(exported) if isinstance(exported, str) else parse_watchdog("")
+    rotating = switch_at not in (None, "")
+    files, install, after_ops, watched = _watchdog_ops(wanted, router)
     if absent is not None:
-        ops = ["reload"] if "network" in changed_packages else []
+        ops = install + after_ops + (["reload"] if "network" in changed_packages else [])
     else:
-        ops = _live_ops(wanted, current, interfaces, restart) if batch else []
-        if ops and switch_at not in (None, ""):
+        live_form = _live_form(wanted, router)
+        # Not in a rotation: waiting for the lock could make a switch late.
+        locked = set() if rotating else watched
+        ops = _live_ops(wanted, current, interfaces, restart, live_form, locked) if batch else []
+        if ops and rotating:
             ops.insert(0, "wait %.3f" % float(switch_at))
-        if rotation not in (None, "") and switch_at not in (None, ""):
+        if rotation not in (None, "") and rotating:
             hold, switch = _own_switch(plan, host, interfaces, float(switch_at), str(rotation), restart)
             ops = hold + ops + switch
+        # One watchdog run after a change: its state and the live peers agree at once.
+        touched = set(op.split()[1] for op in ops + install if op.split()[0] in ("peer", "unpeer", "ifup", "config"))
+        after_ops = after_ops + ["watchdog %s" % name for name in sorted(watched & touched)]
+        ops = install + ops + after_ops
     if "firewall" in changed_packages:
         ops.append("firewall")
     return {
+        "files": files,
         "changed": bool(batch or ops),
         "batch": batch,
         "commit": changed_packages,
@@ -426,6 +451,102 @@ def reconcile(plan, host, exported, settings=None, absent=None, switch_at=None, 
         "after": "".join(after),
         "interfaces": interfaces,
     }
+
+
+# ---------------------------------------------------------------- watchdog
+def parse_watchdog(text):
+    """The `#wgnet watchdog` lines of openwrt_read.sh -> {"script": sha256 or
+    None, "configs": {if: sha256}, "direct": {if: set of keys}, "cron": [lines
+    naming wgnet-watchdog], "crond": whether cron is enabled and running}."""
+    state = {"script": None, "configs": {}, "direct": {}, "cron": [], "crond": False}
+    for line in (text or "").splitlines():
+        words = line.split(None, 3)
+        if len(words) < 4 or words[:2] != ["#wgnet", "watchdog"]:
+            continue
+        kind, rest = words[2], words[3].strip()
+        if kind == "script":
+            state["script"] = rest
+        elif kind == "config" and len(rest.split()) == 2:
+            state["configs"][rest.split()[0]] = rest.split()[1]
+        elif kind == "direct" and len(rest.split()) == 2:
+            state["direct"].setdefault(rest.split()[0], set()).add(rest.split()[1])
+        elif kind == "cron":
+            state["cron"].append(rest)
+        elif kind == "crond":
+            state["crond"] = rest == "1"
+    return state
+
+
+def _sha256(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _cron_interface(line):
+    """The interface a crontab line runs the watchdog for, or None."""
+    words = line.split()
+    for index, word in enumerate(words[:-1]):
+        if word.endswith("/wgnet-watchdog"):
+            return words[index + 1]
+    return None
+
+
+def _cron_line_ok(line, interface):
+    """Whether a crontab line is the one the apply script writes for the
+    interface (openwrt_cron_line; the script's directory may differ: tests)."""
+    want, have = _wg_direct.openwrt_cron_line(interface).split(), line.split()
+    return len(have) == len(want) and have[:5] == want[:5] and have[6:] == want[6:] \
+        and have[5].endswith("/wgnet-watchdog")
+
+
+def _watchdog_ops(wanted, router):
+    """What the router needs for its watchdogs: (files for the apply script's
+    directory, operations before the live changes, operations after them,
+    the interfaces that have one). An interface that wants one gets the
+    script, its config and its cron line (`* * * * *`, 6 runs 10 s apart);
+    one that no longer does, or is removed, loses them and its state first,
+    under the lock (a run in progress must not apply the old config after
+    the peers changed); the script goes with the last config. Cron is
+    restarted when its table changed (OpenWrt's crond reads it at start), and
+    enabled and started when a watchdog needs it and it does not run."""
+    files, before, after = {}, [], []
+    want = dict((name, w["config"]) for name, w in wanted["watchdog"].items() if w and w["config"])
+    drop = sorted(name for name in wanted["watchdog"] if name not in want
+                  and (name in router["configs"] or name in router["direct"]
+                       or any(_cron_interface(line) == name for line in router["cron"])))
+    cron = False
+    for name in drop:
+        before += ["lock %s" % name, "unwatch %s" % name, "unlock %s" % name]
+        cron = cron or any(_cron_interface(line) == name for line in router["cron"])
+    if not want and router["script"] is not None and not set(router["configs"]) - set(drop):
+        before.append("unscript")
+    if want and router["script"] != _sha256(_wg_direct.SCRIPT):
+        files["wgnet-watchdog"] = _wg_direct.SCRIPT
+        before.append("script")
+    for name, text in sorted(want.items()):
+        if router["configs"].get(name) != _sha256(text):
+            files["%s.watchdog" % name] = text
+            before.append("config %s" % name)
+    for name in sorted(want):
+        lines = [line for line in router["cron"] if _cron_interface(line) == name]
+        if len(lines) != 1 or not _cron_line_ok(lines[0], name):
+            after.append("cron %s" % name)
+            cron = True
+    if cron or (want and not router["crond"]):
+        after.append("crond")
+    return files, before, after, set(want)
+
+
+def _live_form(wanted, router):
+    """Interface -> peer key -> (allowed ips, keepalive) as the peers must
+    be live: the planned peers with the watchdog's decisions applied."""
+    result = {}
+    for name, w in wanted["watchdog"].items():
+        if not w:
+            continue
+        direct = router["direct"].get(name, set())
+        result[name] = dict((p["public_key"], (list(p["allowed_ips"]), int(p.get("persistent_keepalive") or 0)))
+                            for p in _wg_direct.transform(w["peers"], direct))
+    return result
 
 
 def _routes(addresses, peer_sections):
@@ -451,16 +572,19 @@ def _has_default(peer_sections):
     return False
 
 
-def _live_ops(wanted, current, interfaces, restart):
+def _live_ops(wanted, current, interfaces, restart, live_form=None, locked=()):
     """Lines for the apply script, one operation each:
     ifup IF | peer IF KEY ALLOWED_CSV ENDPOINT|- KEEPALIVE | unpeer IF KEY |
-    route IF PREFIX | unroute IF PREFIX | firewall.
+    route IF PREFIX | unroute IF PREFIX | lock IF | unlock IF | firewall.
 
     An interface whose own options changed (or that is new) is brought up by
     netifd (`ifup`, which re-reads the config). When only its peers changed,
     the peers and routes are changed live with wg/ip, as netifd would set them,
-    so the tunnel and its other peers never go down.
+    so the tunnel and its other peers never go down. A peer goes live in the
+    form live_form gives it (the watchdog's decisions), under the watchdog's
+    lock on the interfaces in `locked`.
     """
+    live_form = live_form or {}
     ops = []
     for name in interfaces:
         ptype = "wireguard_%s" % name
@@ -484,8 +608,9 @@ def _live_ops(wanted, current, interfaces, restart):
             old_key = old["options"].get("public_key") if old else None
             if old_key and old_key != s["options"]["public_key"] and old_key not in new_keys:
                 swapped[s["name"]] = old_key
+        peer_ops = []
         for key in sorted(k for k in old_keys - new_keys - set(swapped.values()) if k):
-            ops.append("unpeer %s %s" % (name, key))
+            peer_ops.append("unpeer %s %s" % (name, key))
         for s in new_peers:
             o = s["options"]
             if _strip(old_by_name.get(s["name"], {"name": "", "type": "", "options": {}}))["options"] == \
@@ -493,12 +618,15 @@ def _live_ops(wanted, current, interfaces, restart):
                 continue
             endpoint = _wg_values.join_endpoint(o["endpoint_host"], int(o["endpoint_port"])) \
                 if o.get("endpoint_host") else "-"
-            allowed = ",".join(o["allowed_ips"]) or "-"
-            line = "peer %s %s %s %s %s" % (name, o["public_key"], allowed, endpoint,
-                                            o.get("persistent_keepalive", "0"))
+            allowed, keepalive = live_form.get(name, {}).get(
+                o["public_key"], (o.get("allowed_ips") or [], o.get("persistent_keepalive", "0")))
+            line = "peer %s %s %s %s %s" % (name, o["public_key"], ",".join(allowed) or "-", endpoint, keepalive)
             if s["name"] in swapped:
                 line += " " + swapped[s["name"]]
-            ops.append(line)
+            peer_ops.append(line)
+        if peer_ops and name in locked:
+            peer_ops = ["lock %s" % name] + peer_ops + ["unlock %s" % name]
+        ops += peer_ops
         addresses = next(s["options"]["addresses"] for s in wanted["network"] if s["name"] == name)
         old_routes = set(_routes(addresses, old_peers))
         new_routes = _routes(addresses, new_peers)

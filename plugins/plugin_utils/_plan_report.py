@@ -119,8 +119,8 @@ def _direct_lines(direct):
             lines.append("%s site address unknown (not probed in this run; through the hub until a converge "
                          "probes it): %s" % (interface, ", ".join(d["site_unknown"])))
         if d.get("no_watchdog"):
-            lines.append("%s no direct paths yet (OpenWrt or no systemd: the watchdog is not installed there; "
-                         "through the hub): %s" % (interface, ", ".join(d["no_watchdog"])))
+            lines.append("%s no direct paths (no systemd, so no timer runs the watchdog there; through the hub): "
+                         "%s" % (interface, ", ".join(d["no_watchdog"])))
         for a, b in d["nat_pairs"]:
             lines.append("%s NAT pair (nat): %s <-> %s" % (interface, a, b))
         if d["nat_symmetric"]:

@@ -434,12 +434,13 @@ def _without_absent(net, hostvars):
 
 
 def _no_watchdog(hostvars, probe):
-    """A host the watchdog is not installed on: an OpenWrt router (by its
-    inventory group or by what the probe found), or one without systemd."""
+    """A host the watchdog cannot run on: a Linux host without systemd (no
+    timer to run it). OpenWrt routers run it from cron, so they count as
+    having one (by their inventory group or by what the probe found)."""
     groups = hostvars.get("group_names") if _checks.is_mapping(hostvars) else None
     if isinstance(groups, (list, tuple)) and "openwrt" in groups:
-        return True
-    return _checks.is_mapping(probe) and (probe.get("openwrt") is True or probe.get("systemd") is False)
+        return False
+    return _checks.is_mapping(probe) and probe.get("openwrt") is not True and probe.get("systemd") is False
 
 
 class NetworkPlan(object):
@@ -531,10 +532,10 @@ class NetworkPlan(object):
                 "%s: the public keys of %s are not known yet; run the play once against those hosts "
                 "(without --limit) so their keys are generated on them" % (what, ", ".join(self.missing_keys)))
         self.pending_clients = sorted(n for n, c in self.clients.items() if not c.public_key)
-        # The watchdog that moves a direct peer back to the hub is not yet
-        # installed on OpenWrt or without systemd: those hosts keep to the hub,
-        # and so do their partners (a one-sided direct entry would drop the
-        # partner's packets).
+        # The watchdog that moves a direct peer back to the hub needs systemd
+        # on Linux (OpenWrt runs it from cron): hosts without it keep to the
+        # hub, and so do their partners (a one-sided direct entry would drop
+        # the partner's packets).
         probes = probes if _checks.is_mapping(probes) else {}
         self.no_watchdog = [n for n in net["members"] if _no_watchdog(hostvars[n], probes.get(n))]
         self._observe(probes)

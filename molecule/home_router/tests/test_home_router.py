@@ -1,7 +1,8 @@
 """Verify of the home_router scenario: a cloud hub, an "OpenWrt" router (the
 emulation of tests/openwrt/, not real OpenWrt; 23.05 with opkg) with a LAN
 client, a second one on 25.12 with apk (router25), a laptop. Preshared keys
-are on for every pair.
+are on for every pair. The two routers are one site: their watchdogs, run by
+the routers' cron (BusyBox crond), move them to their direct path and back.
 
 Runs after converge and idempotence, in file order. Traffic is the proof; the
 UCI files are read back to check what the collection wrote and what it left
@@ -100,8 +101,9 @@ def test_laptop_reaches_the_lan_through_the_hub():
     laptop_peers = labkit.wg_dump(INV.container("laptop"))[1]
     assert list(laptop_peers) == [public_key(INV.container("hub"))]
     router_peers = labkit.wg_dump(ROUTER)[1]
-    assert list(router_peers) == [public_key(INV.container("hub"))]
-    assert all(ts > 0 for ts in router_peers.values()), "the router never completed a handshake with the hub"
+    # The hub, and router25: the router's site neighbour.
+    assert sorted(router_peers) == sorted([public_key(INV.container("hub")), public_key(ROUTER25)])
+    assert router_peers[public_key(INV.container("hub"))] > 0, "the router never completed a handshake with the hub"
 
 
 def test_lan_is_reached_through_the_collections_fw4_zone():
@@ -144,12 +146,18 @@ def test_uci_files_parse_back_to_the_expected_sections():
     psk = hub.pop("preshared_key")
     assert len(psk) == 44 and psk == live_psk(ROUTER, public_key(INV.container("hub")))
     assert hub == {"description": "hub", "public_key": public_key(INV.container("hub")),
-                   # the tunnel range and router25's LAN, both behind the hub
-                   "allowed_ips": ["10.83.0.0/24", "172.28.43.0/24"], "route_allowed_ips": "1",
+                   # The tunnel range, and router25's address and LAN: UCI (what netifd sets at boot)
+                   # holds the site neighbour on its relay; the watchdog moves it live.
+                   "allowed_ips": ["10.83.0.0/24", "10.83.0.13/32", "172.28.43.0/24"], "route_allowed_ips": "1",
                    "endpoint_host": "172.31.27.10",
                    "endpoint_port": "51820", "persistent_keepalive": "25"}
     peers = [n for n, (t, _o) in network.items() if t == "wireguard_wg0"]
-    assert peers == ["wgnet_wg0_hub"]
+    assert peers == ["wgnet_wg0_hub", "wgnet_wg0_router25"]
+    neighbour = network["wgnet_wg0_router25"][1]
+    neighbour.pop("preshared_key")
+    assert neighbour == {"description": "router25", "public_key": public_key(ROUTER25), "route_allowed_ips": "1",
+                         "endpoint_host": "172.31.27.13", "endpoint_port": "51820",
+                         "persistent_keepalive": "25"}
     # The fresh router's own sections are untouched.
     assert network["lan"][1]["proto"] == "static" and network["lan"][1]["ipaddr"] == "172.18.43.1"
     assert network["loopback"][1]["device"] == "lo"
@@ -200,7 +208,114 @@ def test_router25_runs_2512_with_apk():
     assert r.returncode == 0 and r.stdout.split() == ["wireguard-tools", "kmod-wireguard", "luci-proto-wireguard"]
     network = named(uci_file("network", ROUTER25))
     assert network["wg0"][1]["addresses"] == ["10.83.0.13/24"]
-    assert [n for n, (t, _o) in network.items() if t == "wireguard_wg0"] == ["wgnet_wg0_hub"]
+    assert [n for n, (t, _o) in network.items() if t == "wireguard_wg0"] == ["wgnet_wg0_hub", "wgnet_wg0_router"]
+
+
+def direct_keys(router):
+    return labkit.podman(router, "sh", "-c", "cat /var/run/wgnet/wg0.direct 2>/dev/null").stdout.split()
+
+
+def wait_for(condition, timeout, step=2):
+    """Seconds until condition() held, or None after timeout."""
+    started = time.time()
+    while time.time() - started < timeout:
+        if condition():
+            return time.time() - started
+        time.sleep(step)
+    return None
+
+
+def hub_rx(peer):
+    """Bytes the hub received from one peer."""
+    lines = labkit.podman(INV.container("hub"), "wg", "show", "wg0", "transfer", check=True).stdout.splitlines()
+    return dict((f[0], int(f[1])) for f in (line.split("\t") for line in lines))[peer]
+
+
+def record(name, **values):
+    with open(os.path.join(tempfile.gettempdir(), "wgnet-hr-watchdog-measured.txt"), "a") as handle:
+        handle.write("%s %s %s\n" % (time.strftime("%Y-%m-%dT%H:%M:%S"), name, json.dumps(values, sort_keys=True)))
+    print(name, values)
+
+
+def test_watchdog_runs_from_the_routers_cron():
+    """What the role installed on each router: BusyBox crond runs the
+    watchdog every minute (6 runs, 10 s apart), its config names the
+    neighbour, and its lock works with the router's tools."""
+    for router, neighbour in ((ROUTER, ROUTER25), (ROUTER25, ROUTER)):
+        crontab = labkit.podman(router, "cat", "/etc/crontabs/root", check=True).stdout
+        assert crontab == "* * * * * /usr/sbin/wgnet-watchdog wg0 6 10\n", crontab
+        assert labkit.podman(router, "pidof", "crond").returncode == 0, "crond does not run on %s" % router
+        config = labkit.podman(router, "cat", "/etc/wireguard/wg0.watchdog", check=True).stdout
+        assert re.search(r"^watch %s \S+ 0 \S+ site " % re.escape(public_key(neighbour)), config, re.M), config
+        status = labkit.podman(router, "cat", "/var/run/wgnet/wg0.status", check=True).stdout
+        assert public_key(neighbour) in status, status
+
+
+def test_routers_in_one_house_go_direct_and_skip_the_hub():
+    """Within a few cron minutes both watchdogs have the pair direct: each
+    router's peer entry for the other carries its LAN, and traffic between
+    the two LANs does not cross the hub (its counters for both stay flat)."""
+    waited = wait_for(lambda: public_key(ROUTER25) in direct_keys(ROUTER)
+                      and public_key(ROUTER) in direct_keys(ROUTER25), timeout=200)
+    assert waited is not None, "the routers' watchdogs never promoted the pair: %s / %s" % (
+        direct_keys(ROUTER), direct_keys(ROUTER25))
+    allowed = labkit.podman(ROUTER, "wg", "show", "wg0", "allowed-ips", check=True).stdout
+    assert re.search(r"^%s\t.*172\.28\.43\.0/24" % re.escape(public_key(ROUTER25)), allowed, re.M), allowed
+    before = (hub_rx(public_key(ROUTER)), hub_rx(public_key(ROUTER25)))
+    r = labkit.podman(INV.container("lanclient"), "ping", "-n", "-q", "-c", "20", "-i", "0.1", "-s", "1000",
+                      "172.28.43.1")
+    assert r.returncode == 0, r.stdout
+    after = (hub_rx(public_key(ROUTER)), hub_rx(public_key(ROUTER25)))
+    grown = (after[0] - before[0], after[1] - before[1])
+    record("house-direct", promoted_after_seconds=round(waited), hub_rx_growth=grown)
+    # 20 requests of 1028 bytes and their replies would add over 20 kB; keepalives add 32 bytes each.
+    assert max(grown) < 2000, "the LAN-to-LAN traffic crossed the hub: %s bytes" % (grown,)
+
+
+WAN = {ROUTER: "172.31.27.12", ROUTER25: "172.31.27.13"}  # topology.yml
+
+
+def _udp_between_routers(action):
+    """Drop (or stop dropping) the UDP each router receives from the other,
+    as a broken path does: their sends still succeed, nothing arrives."""
+    for router, other in ((ROUTER, ROUTER25), (ROUTER25, ROUTER)):
+        drop = ("nft add table inet wgnet_test && "
+                "nft add chain inet wgnet_test in '{ type filter hook input priority -10; }' && "
+                "nft add rule inet wgnet_test in ip saddr %s meta l4proto udp drop" % WAN[other])
+        labkit.podman(router, "sh", "-c", drop if action == "drop" else "nft delete table inet wgnet_test",
+                      check=True)
+
+
+def test_broken_house_path_falls_back_to_the_hub_and_heals():
+    """UDP between the routers dropped: pings between their LANs resume
+    through the hub with no Ansible run (the watchdogs demote the pair);
+    healed: the pair goes direct again. Both measured."""
+    lanclient = INV.container("lanclient")
+    log_path = "/tmp/house-break.log"
+    labkit.podman(lanclient, "sh", "-c", "ping -n -D -i 0.2 172.28.43.1 > %s 2>&1" % log_path, detach=True)
+    time.sleep(2)
+    broke = time.time()
+    try:
+        _udp_between_routers("drop")
+        fell_back = wait_for(lambda: public_key(ROUTER25) not in direct_keys(ROUTER)
+                             and labkit.ping(lanclient, "172.28.43.1", count=1)[0], timeout=120, step=1)
+    finally:
+        _udp_between_routers("heal")
+    healed = time.time()
+    time.sleep(2)
+    labkit.podman(lanclient, "pkill", "-INT", "-x", "ping")
+    back = wait_for(lambda: public_key(ROUTER25) in direct_keys(ROUTER)
+                    and public_key(ROUTER) in direct_keys(ROUTER25), timeout=240)
+    log = labkit.podman(lanclient, "cat", log_path).stdout
+    times = [float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=\d+ ttl", log, re.M)]
+    during = [broke] + [t for t in times if broke < t < healed]
+    gap = max(b2 - a2 for a2, b2 in zip(during, during[1:])) if len(during) > 1 else None
+    record("house-fallback", fallback_seconds=fell_back and round(fell_back),
+           longest_ping_gap_seconds=gap and round(gap, 1),
+           direct_again_after_heal_seconds=back and round(back), broken_for_seconds=round(healed - broke))
+    assert fell_back is not None and fell_back <= 60, "no fallback to the hub within 60 s (%s)" % fell_back
+    assert gap is not None and gap <= 60, "pings between the LANs stopped for %s s" % gap
+    assert back is not None and back <= 180, "not direct again within 180 s of the heal (%s)" % back
 
 
 def test_shell_scripts_pass_busybox_ash_and_shellcheck():
@@ -404,6 +519,9 @@ def test_verify_and_status_include_the_routers(tmp_path):
     with open(report) as handle:
         data = json.load(handle)
     assert data["ok"] and data["counts"]["unreachable"] == 0, data["failed"]
+    # The routers' pair is watched: verify names its path.
+    pair = [r for r in data["rows"] if r["from"] == "router" and r["to"] == "router25" and r["expected"]]
+    assert pair and all(r.get("path") in ("direct", "via hub (fallback)") for r in pair), pair
     for router, lan in (("router", "172.18.43.1"), ("router25", "172.28.43.1")):
         mine = [r for r in data["rows"] if r["from"] == router and r["expected"]]
         assert mine and all(r["status"] == "reachable" for r in mine), mine
@@ -417,5 +535,8 @@ def test_verify_and_status_include_the_routers(tmp_path):
     table = out[out.index("Print the peers of every host"):]
     for host in ("router", "router25"):
         assert re.search(r"^\W*%s\s+wg0\s+hub\s" % host, table, re.M), table[-3000:]
+    # The watchdog's table: each router's neighbour and its path.
+    assert re.search(r"^\W*router\s+wg0\s+router25\s+(direct|relay)\s", table, re.M), table[-3000:]
+    assert re.search(r"^\W*router25\s+wg0\s+router\s+(direct|relay)\s", table, re.M), table[-3000:]
     psk = live_psk(ROUTER, public_key(INV.container("hub")))
     assert psk not in out

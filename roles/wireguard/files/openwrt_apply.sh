@@ -17,6 +17,15 @@
 #   kick IF ADDRESS                    one ping through IF: starts a handshake
 #   firewall                           fw4 reload
 #   reload                             netifd re-reads the config (removed interfaces go down)
+#   script / unscript                  install (from this script's directory) or remove the
+#                                      direct-path watchdog, SBIN/wgnet-watchdog
+#   config IF                          install IF.watchdog (from this directory) in ETC
+#   cron IF                            IF's watchdog line in the root crontab, every minute
+#   unwatch IF                         IF's watchdog config, state and cron line removed
+#   crond                              cron restarted to read its table (enabled first
+#                                      when a watchdog line is in it)
+#   lock IF / unlock IF                the watchdog's lock on IF, held around IF's peer changes
+#   watchdog IF                        one watchdog run: its state and the live peers agree
 # Usage: openwrt_apply.sh BATCH OPS CONFIGS [CHECK]   (CONFIGS: space separated)
 # Stdin: preshared keys, "IF SECTION PUBLIC_KEY PSK" a line. They are compared
 # with UCI and the live interface here and set through stdin (`uci batch`,
@@ -28,6 +37,11 @@ umask 077
 # The unit tests point these elsewhere; on a router they are always these.
 initd=${WGNET_OPENWRT_INITD:-/etc/init.d}
 keydir=${WGNET_OPENWRT_KEYDIR:-/etc/wgnet}
+sbin=${WGNET_OPENWRT_SBIN:-/usr/sbin}
+crontabs=${WGNET_OPENWRT_CRONTABS:-/etc/crontabs}
+etc=${WGNET_ETC:-/etc/wireguard}
+run=${WGNET_RUN:-/var/run/wgnet}
+here=$(cd "$(dirname "$0")" && pwd)
 batch=$1
 ops=$2
 configs=$3
@@ -85,6 +99,47 @@ sync_psks() {
 			echo "done=psk $i $s"
 		fi
 	done
+}
+
+# Copy $1 (in this script's directory) to $2 with mode $3, atomically.
+install_file() {
+	mkdir -p "${2%/*}"
+	cp "$here/$1" "$2.wgnet-tmp"
+	chmod "$3" "$2.wgnet-tmp"
+	mv -f "$2.wgnet-tmp" "$2"
+}
+
+# The root crontab without IF's watchdog lines.
+cron_without() {
+	[ -f "$crontabs/root" ] || return 0
+	awk -v i="$1" '{ for (n = 1; n < NF; n++) if ($n ~ /\/wgnet-watchdog$/ && $(n + 1) == i) next; print }' \
+		"$crontabs/root"
+}
+
+# The watchdog's lock on IF (fd 8), as the watchdog takes it: BusyBox flock
+# has no -w, so try once a second; without flock, OpenWrt's lock.
+take_lock() {
+	mkdir -p "$run"
+	if command -v flock >/dev/null 2>&1; then
+		exec 8>>"$run/$1.lock"
+		tries=0
+		until flock -n 8; do
+			tries=$((tries + 1))
+			[ "$tries" -le 30 ] || fail "the watchdog of $1 held its lock ($run/$1.lock) for 30 s"
+			sleep 1
+		done
+	else
+		lock "$run/$1.lock"
+	fi
+}
+
+release_lock() {
+	if command -v flock >/dev/null 2>&1; then
+		flock -u 8
+		exec 8>&-
+	else
+		lock -u "$run/$1.lock"
+	fi
 }
 
 # Sets now: the wall clock in centiseconds. BusyBox date may lack %N, so
@@ -273,6 +328,54 @@ while read -r op a b c d e f; do
 	kick)
 		ping -c 1 -W 1 -I "$a" "$b" >/dev/null 2>&1 &
 		echo "done=kick $a $b"
+		;;
+	script)
+		install_file wgnet-watchdog "$sbin/wgnet-watchdog" 755
+		echo "done=script"
+		;;
+	unscript)
+		rm -f "$sbin/wgnet-watchdog"
+		echo "done=unscript"
+		;;
+	config)
+		install_file "$a.watchdog" "$etc/$a.watchdog" 644
+		echo "done=config $a"
+		;;
+	cron)
+		mkdir -p "$crontabs"
+		{
+			cron_without "$a"
+			echo "* * * * * $sbin/wgnet-watchdog $a 6 10"
+		} >"$crontabs/root.wgnet-tmp"
+		mv -f "$crontabs/root.wgnet-tmp" "$crontabs/root"
+		echo "done=cron $a"
+		;;
+	unwatch)
+		if [ -f "$crontabs/root" ]; then
+			cron_without "$a" >"$crontabs/root.wgnet-tmp"
+			mv -f "$crontabs/root.wgnet-tmp" "$crontabs/root"
+		fi
+		rm -f "$etc/$a.watchdog" "$run/$a.direct" "$run/$a.status" "$run/$a.samples"
+		echo "done=unwatch $a"
+		;;
+	crond)
+		if grep -qF wgnet-watchdog "$crontabs/root" 2>/dev/null; then
+			"$initd/cron" enable || :
+		fi
+		"$initd/cron" restart || :
+		echo "done=crond"
+		;;
+	lock)
+		take_lock "$a"
+		echo "done=lock $a"
+		;;
+	unlock)
+		release_lock "$a"
+		echo "done=unlock $a"
+		;;
+	watchdog)
+		WGNET_ETC=$etc WGNET_RUN=$run "$sbin/wgnet-watchdog" "$a" >/dev/null 2>&1 || :
+		echo "done=watchdog $a"
 		;;
 	reload)
 		"$initd/network" reload

@@ -129,6 +129,9 @@ def router(tmp_path):
     stubs = {"uci": UCI % (sys.executable, os.path.join(EMU, "uci.py")), "wg": WG_STUB, "opkg": OPKG}
     for name in ("ip", "ifup", "fw4", "network", "ping"):
         stubs[name] = STUB
+    # cron's init script (enabled, running) and a crond that runs.
+    stubs["cron"] = STUB.replace("echo", "[ \"$1\" = enabled ] && exit 0\necho", 1)
+    stubs["pidof"] = "#!/bin/sh\nexit 0\n"
     for name, text in stubs.items():
         (bindir / name).write_text(text)
         (bindir / name).chmod(0o755)
@@ -136,19 +139,24 @@ def router(tmp_path):
     applets = tmp_path / "applets"
     applets.mkdir()
     for applet in ("sed", "awk", "grep", "cut", "wc", "tr", "cat", "basename", "sleep", "printf", "echo", "date",
-                   "mkdir", "chmod", "mv", "rm", "touch", "cp", "usleep"):
+                   "mkdir", "chmod", "mv", "rm", "touch", "cp", "usleep", "dirname", "sha256sum", "logger"):
         os.symlink(BUSYBOX, applets / applet)
+    # OpenWrt's BusyBox may have flock (without -w); Debian's has none.
+    os.symlink(shutil.which("flock"), applets / "flock")
     env = {"PATH": "%s:%s" % (bindir, applets), "UCI_CONF": str(conf), "UCI_SAVE": str(save),
            "STUB_LOG": str(tmp_path / "log"), "REAL_WG": WG, "LANG": "C",
            "WGNET_OPENWRT_INITD": str(bindir), "WG_STATE": str(tmp_path / "wg"),
-           "WGNET_OPENWRT_KEYDIR": str(tmp_path / "wgnet")}
+           "WGNET_OPENWRT_KEYDIR": str(tmp_path / "wgnet"), "WGNET_OPENWRT_SBIN": str(tmp_path / "sbin"),
+           "WGNET_ETC": str(tmp_path / "etc"), "WGNET_RUN": str(tmp_path / "run"),
+           "WGNET_OPENWRT_CRONTABS": str(tmp_path / "crontabs")}
 
     class Router(object):
         state = tmp_path / "wg.x"
         keydir = tmp_path / "wgnet"
+        root = tmp_path
 
-        def run(self, script, *args, check=True, stdin=""):
-            r = subprocess.run([BUSYBOX, "ash", os.path.join(FILES, script)] + list(args), env=env,
+        def run(self, script, *args, check=True, stdin="", directory=FILES):
+            r = subprocess.run([BUSYBOX, "ash", os.path.join(directory, script)] + list(args), env=env,
                                input=stdin, capture_output=True, text=True, check=False)
             if check:
                 assert r.returncode == 0, "%s: %s %s" % (script, r.stdout, r.stderr)
@@ -249,8 +257,16 @@ def home_plan(router_key, laptop=True):
 
 
 def apply(router, result):
+    """Run the apply script as the action does: from a directory that also
+    holds the files the result brings (the watchdog's script and configs)."""
+    directory = router.root / "remote_tmp"
+    shutil.rmtree(str(directory), ignore_errors=True)
+    directory.mkdir()
+    shutil.copy(os.path.join(FILES, "openwrt_apply.sh"), str(directory))
+    for name, text in result.get("files", {}).items():
+        (directory / name).write_text(text)
     return router.run("openwrt_apply.sh", "\n".join(result["batch"]), "\n".join(result["ops"]),
-                      " ".join(result["commit"]))
+                      " ".join(result["commit"]), directory=str(directory))
 
 
 def test_read_reconcile_apply_round_trip(router):
@@ -557,3 +573,95 @@ def test_a_rotation_stopped_after_hold_gets_the_old_key_back(router):
     new_private = (router.keydir / "wg0.key").read_text().strip()
     r = router.run("openwrt_apply.sh", "", "hold wg0\nkey wg0 r1", "")
     assert "old key is back" not in r.stderr and live.read_text().strip() == new_private
+
+
+def site_plan(router_key, site=True):
+    """The router and the laptop in one house behind one NAT (no endpoints),
+    the hub outside: with `site`, they are each other's watched peers."""
+    hostvars = {"hub": {"wireguard_address": "10.9.0.1", "wireguard_endpoint": "203.0.113.10"},
+                "router": {"wireguard_address": "10.9.0.2", "wireguard_lan_subnets": ["192.168.8.0/24"]},
+                "laptop": {"wireguard_address": "10.9.0.3"}}
+    if site:
+        hostvars["router"]["wireguard_site"] = hostvars["laptop"]["wireguard_site"] = "home"
+    probes = {"router": {"now": 1767225600, "default_ipv4": "192.168.8.1"},
+              "laptop": {"now": 1767225600, "default_ipv4": "192.168.8.20"}}
+    return plan_networks(hostvars, {"wg0": {"range": "10.9.0.0/24"}},
+                         {"wireguard": ["hub", "router", "laptop"], "wireguard_hubs": ["hub"]},
+                         {"wg0": dict(KEYS, router=router_key)}, probes=probes)
+
+
+def test_watchdog_is_installed_run_by_cron_followed_and_removed(router):
+    """A router with a site neighbour: UCI holds the neighbour on the hub
+    (relay form), the watchdog's script, config and cron line are installed
+    and cron restarted; a second run is unchanged; drift is repaired; the
+    watchdog's direct decision is what goes live, under its lock; without the
+    site everything of the watchdog goes."""
+    from ansible_collections.wgnet.wireguard.plugins.module_utils import _wg_direct
+    from ansible_collections.wgnet.wireguard.plugins.plugin_utils._topology import host_interfaces, interface_peers
+
+    public = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0").stdout)["public_key"]
+    root, laptop = router.root, KEYS["laptop"]
+    result = _openwrt.reconcile(site_plan(public), "router", router.run("openwrt_read.sh").stdout)
+    assert result["ops"] == ["script", "config wg0", "ifup wg0", "cron wg0", "crond", "watchdog wg0", "firewall"]
+    # The peers netifd's ifup would set (the wg stub's `dump` lists them).
+    (root / "wg.psk").write_text("%s\t(none)\n%s\t(none)\n" % (KEYS["hub"], laptop))
+    apply(router, result)
+    assert (root / "sbin" / "wgnet-watchdog").read_text() == _wg_direct.SCRIPT
+    assert oct((root / "sbin" / "wgnet-watchdog").stat().st_mode & 0o777) == "0o755"
+    planned = interface_peers(host_interfaces(site_plan(public), "router")[0])
+    assert (root / "etc" / "wg0.watchdog").read_text() == _wg_direct.watchdog_config("wg0", planned)
+    assert (root / "crontabs" / "root").read_text() == "* * * * * %s/wgnet-watchdog wg0 6 10\n" % (root / "sbin")
+    log = router.log()
+    assert "cron enable" in log and "cron restart" in log
+    # The watchdog ran once: its state exists, the neighbour is on the relay.
+    assert (root / "run" / "wg0.status").read_text().split()[:2] == [laptop, "relay"]
+    # UCI: the neighbour without prefixes of its own, the hub carrying them.
+    assert router.uci("-q", "get", "network.wgnet_wg0_laptop.allowed_ips").returncode != 0
+    assert router.uci("get", "network.wgnet_wg0_laptop.persistent_keepalive").stdout.strip() == "25"
+    assert "10.9.0.3/32" in router.uci("get", "network.wgnet_wg0_hub.allowed_ips").stdout
+
+    again = _openwrt.reconcile(site_plan(public), "router", router.run("openwrt_read.sh").stdout)
+    assert not again["changed"] and again["ops"] == []
+
+    # Drift: the cron line deleted, the config edited.
+    (root / "crontabs" / "root").write_text("0 4 * * * /sbin/reboot\n")
+    (root / "etc" / "wg0.watchdog").write_text("# edited\n")
+    fix = _openwrt.reconcile(site_plan(public), "router", router.run("openwrt_read.sh").stdout)
+    assert fix["ops"] == ["config wg0", "cron wg0", "crond", "watchdog wg0"]
+    apply(router, fix)
+    assert (root / "crontabs" / "root").read_text().splitlines() == [
+        "0 4 * * * /sbin/reboot", "* * * * * %s/wgnet-watchdog wg0 6 10" % (root / "sbin")]
+    assert not _openwrt.reconcile(site_plan(public), "router", router.run("openwrt_read.sh").stdout)["changed"]
+
+    # The watchdog has the laptop direct: a change to its section goes live
+    # in the direct form, under the watchdog's lock.
+    (root / "run" / "wg0.direct").write_text(laptop + "\n")
+    router.uci("set", "network.wgnet_wg0_laptop.endpoint_port=51999")
+    router.uci("commit", "network")
+    router.log()
+    live = _openwrt.reconcile(site_plan(public), "router", router.run("openwrt_read.sh").stdout)
+    assert live["ops"] == ["lock wg0", "peer wg0 %s 10.9.0.3/32 192.168.8.20:51820 0" % laptop, "unlock wg0",
+                           "watchdog wg0"]
+    apply(router, live)
+    assert "wg set wg0 peer %s allowed-ips 10.9.0.3/32 persistent-keepalive 0 endpoint 192.168.8.20:51820" \
+        % laptop in router.log()
+
+    # No site any more: the watchdog's files, state and cron line go.
+    gone = _openwrt.reconcile(site_plan(public, site=False), "router", router.run("openwrt_read.sh").stdout)
+    assert gone["ops"][:4] == ["lock wg0", "unwatch wg0", "unlock wg0", "unscript"]
+    apply(router, gone)
+    assert not (root / "sbin" / "wgnet-watchdog").exists() and not (root / "etc" / "wg0.watchdog").exists()
+    assert not list((root / "run").glob("wg0.*[!k]"))
+    assert (root / "crontabs" / "root").read_text() == "0 4 * * * /sbin/reboot\n"
+    assert not _openwrt.reconcile(site_plan(public, site=False), "router",
+                                  router.run("openwrt_read.sh").stdout)["changed"]
+
+
+def test_absent_interface_takes_its_watchdog_along(router):
+    public = pairs(router.run("openwrt_key.sh", "wg0", "fail", "0").stdout)["public_key"]
+    apply(router, _openwrt.reconcile(site_plan(public), "router", router.run("openwrt_read.sh").stdout))
+    result = _openwrt.reconcile(None, "router", router.run("openwrt_read.sh").stdout, absent=["wg0"])
+    assert result["ops"] == ["lock wg0", "unwatch wg0", "unlock wg0", "unscript", "crond", "reload", "firewall"]
+    apply(router, result)
+    assert not (router.root / "etc" / "wg0.watchdog").exists()
+    assert "wgnet-watchdog" not in (router.root / "crontabs" / "root").read_text()

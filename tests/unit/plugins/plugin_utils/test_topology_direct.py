@@ -233,23 +233,37 @@ def test_plan_report_shows_sites_pairs_and_symmetric_members():
     assert "wg0 NAT pair (nat): spoke1 <-> spoke3" in text and "spoke3 (nat)" in text
 
 
-@pytest.mark.parametrize("how", ["group", "probe", "no systemd"])
-def test_hosts_without_the_watchdog_keep_to_the_hub(how):
-    # The watchdog is not installed on OpenWrt yet: a router gets no watched
-    # peers, and its site neighbours none for it (a one-sided entry would drop
-    # their packets); the plan names it.
+def test_a_linux_host_without_systemd_keeps_to_the_hub():
+    # No systemd, no timer to run the watchdog: the host gets no watched
+    # peers, and its site neighbours none for it (a one-sided entry would
+    # drop their packets); the plan names it.
     three = _vars(spoke1={"wireguard_site": "home"}, spoke2={"wireguard_site": "home"},
                   spoke3={"wireguard_site": "home"})
     probes = dict(SITE_PROBES, spoke3=probe("192.168.10.7"))
-    if how == "group":
-        three["spoke3"]["group_names"] = ["wireguard", "openwrt"]
-    elif how == "probe":
-        probes["spoke3"]["openwrt"] = True
-    else:
-        probes["spoke3"]["systemd"] = False
+    probes["spoke3"]["systemd"] = False
     result = plan(hostvars=three, probes=probes)
     assert result["networks"]["wg0"]["no_watchdog"] == ["spoke3"]
     assert set(peers(result, "spoke3")) == {"hub1"}
     assert "spoke3" not in peers(result, "spoke1") and "spoke2" in peers(result, "spoke1")
     assert "10.77.0.4/32" not in sum((p["allowed_ips"] for p in peers(result, "spoke1").values()
                                       if p["name"] != "hub1"), [])
+
+
+@pytest.mark.parametrize("how", ["group", "probe"])
+def test_openwrt_routers_get_direct_paths_their_cron_watchdog_keeps(how):
+    # OpenWrt has no systemd; its watchdog runs from cron, so a router in a
+    # site gets its neighbours as watched peers like any other member.
+    three = _vars(spoke1={"wireguard_site": "home"}, spoke2={"wireguard_site": "home"},
+                  spoke3={"wireguard_site": "home"})
+    probes = dict(SITE_PROBES, spoke3=probe("192.168.10.7"))
+    probes["spoke3"]["systemd"] = False
+    if how == "group":
+        three["spoke3"]["group_names"] = ["wireguard", "openwrt"]
+    else:
+        probes["spoke3"]["openwrt"] = True
+    result = plan(hostvars=three, probes=probes)
+    assert result["networks"]["wg0"]["no_watchdog"] == []
+    router = peers(result, "spoke3")
+    assert set(router) == {"hub1", "spoke1", "spoke2"}
+    assert router["spoke1"]["path"] == "site" and router["spoke1"]["endpoint"].startswith("192.168.10.")
+    assert peers(result, "spoke1")["spoke3"]["endpoint"] == "192.168.10.7:51820"

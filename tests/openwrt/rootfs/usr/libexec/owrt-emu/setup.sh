@@ -64,3 +64,7 @@ fi
 rm -rf /etc/config
 mkdir -p /etc/uci-defaults
 systemctl enable owrt-emu-boot.service
+
+# cron as OpenWrt has it: enabled, no crontab yet (crond: the stand-in)
+mkdir -p /etc/crontabs
+systemctl enable owrt-emu-cron.service

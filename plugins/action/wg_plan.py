@@ -27,6 +27,7 @@ ARGUMENT_SPEC = dict(
     public_keys=dict(type="dict", default={}),
     public_key_file=dict(type="path"),
     client_public_keys=dict(type="dict", default={}),
+    client_public_key_file=dict(type="path"),
     registered_keys=dict(type="dict", default={}),
     allow_missing_keys=dict(type="bool", default=False),
     preshared_keys=dict(type="bool", default=False),
@@ -52,7 +53,12 @@ class ActionModule(ActionBase):
             stored = args["public_keys"]
             if args["public_key_file"]:
                 stored = dict(_plan_step.recorded_keys(os.path.expanduser(args["public_key_file"])), **stored)
-            keys = _plan_step.known_keys(registered, stored, args["client_public_keys"])
+            clients = args["client_public_keys"]
+            if args["client_public_key_file"]:
+                clients = dict(_plan_step.recorded_keys(os.path.expanduser(args["client_public_key_file"]),
+                                                        "the clients' public keys file", _plan_step.CLIENT_KEYS_FIX),
+                               **clients)
+            keys = _plan_step.known_keys(registered, stored, clients)
             plan = _topology.plan_networks(task_vars["hostvars"], args["networks"], task_vars["groups"], keys,
                                            allow_missing_keys=args["allow_missing_keys"], defaults=args["defaults"],
                                            preshared_keys=args["preshared_keys"],

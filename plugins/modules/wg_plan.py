@@ -45,6 +45,14 @@ options:
     description: Interface to client name to public key of the clients whose key pairs the controller generated.
     type: dict
     default: {}
+  client_public_key_file:
+    description:
+      - The YAML file on the controller where the role's C(clients.yml) recorded the public keys of the clients whose
+        key pairs it generated (interface to client name to key). A missing file adds nothing. A file that is not
+        valid YAML, or not such a mapping, fails the plan with a message naming the file and the fix.
+      - Its keys are added to O(client_public_keys), which wins for an interface named in both.
+    type: path
+    version_added: 0.2.0
   registered_keys:
     description:
       - Host to the registered result of a M(wgnet.wireguard.wg_key) loop over the host's interfaces (C(results),

@@ -23,17 +23,20 @@ RECORD_HEADER = ("---\n"
 
 RECORD_FIX = ("fix it, or delete it and run the play without --limit so the keys are recorded again "
               "(wireguard_public_key_file)")
+CLIENT_KEYS_FIX = ("fix it (interface: {client: public key}, as clients.yml writes it); deleting it makes "
+                   "clients.yml generate new key pairs, and every client then needs its new config "
+                   "(wireguard_clients_dir)")
 
 
-def recorded_keys(path):
+def recorded_keys(path, what="the recorded public keys file", fix=RECORD_FIX):
     """The public keys recorded by earlier runs (wireguard_public_key_file),
-    read and checked on the controller: interface -> host -> key. A missing
-    file records nothing; a broken one fails naming the file and the fix."""
+    or those of the clients clients.yml generated (what and fix name that
+    file), read and checked on the controller: interface -> host -> key. A
+    missing file records nothing; a broken one fails naming the file and the fix."""
     try:
         text = _wg_files.read_text(path)
     except (OSError, UnicodeDecodeError) as exc:
-        raise _topology.PlanError("the recorded public keys file %s cannot be read (%s); %s"
-                                  % (path, exc, RECORD_FIX))
+        raise _topology.PlanError("%s %s cannot be read (%s); %s" % (what, path, exc, fix))
     if not (text or "").strip():
         return {}
     try:
@@ -42,8 +45,7 @@ def recorded_keys(path):
         mark = getattr(exc, "problem_mark", None)
         where = " at line %d, column %d" % (mark.line + 1, mark.column + 1) if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise _topology.PlanError("the recorded public keys file %s is not valid YAML%s (%s); %s"
-                                  % (path, where, problem, RECORD_FIX))
+        raise _topology.PlanError("%s %s is not valid YAML%s (%s); %s" % (what, path, where, problem, fix))
     try:
         _topology.collect_public_keys({}, data)
     except _topology.PlanError as exc:

@@ -65,9 +65,10 @@ def _ansible_playbook():
     return None
 
 
-def _run_plan(work, keys_text, hosts=HOSTS):
+def _run_plan(work, keys_text, hosts=HOSTS, client_keys_text=None):
     """Plan the inventory through the real role (tasks_from: plan) with each
-    of hosts as the only play host; keys_text: the recorded public keys file.
+    of hosts as the only play host; keys_text: the recorded public keys file;
+    client_keys_text: the clients' public keys file clients.yml writes.
     Returns (rc, parsed json callback output or None, raw output)."""
     playbook_bin = _ansible_playbook()
     if not playbook_bin:
@@ -79,6 +80,9 @@ def _run_plan(work, keys_text, hosts=HOSTS):
     inv.mkdir()
     (inv / "hosts.yml").write_text(INVENTORY % {"python": sys.executable})
     (inv / "wireguard_public_keys.yml").write_text(keys_text)
+    if client_keys_text is not None:
+        (inv / "wireguard-clients").mkdir()
+        (inv / "wireguard-clients" / "public_keys.yml").write_text(client_keys_text)
     plays = []
     for host in hosts:
         plays.append({
@@ -151,4 +155,19 @@ def test_a_broken_recorded_keys_file_is_named_with_the_fix(tmp_path, text, probl
     path = str(tmp_path / "inventory" / "wireguard_public_keys.yml")
     assert path in msg and problem in msg, msg
     assert "wireguard_public_key_file" in msg and "delete it" in msg and "without --limit" in msg, msg
+    assert "Traceback" not in raw and "from_yaml" not in msg
+
+
+def test_a_broken_clients_keys_file_is_named_with_the_fix(tmp_path):
+    """The clients' public keys file (wireguard_clients_dir/public_keys.yml)
+    is read by wg_plan too: broken YAML fails naming the file and the fix,
+    not a raw from_yaml error."""
+    keys = "wg0:\n" + "".join("  %s: %s\n" % (h, _key(i)) for i, h in enumerate(HOSTS))
+    rc, out, raw = _run_plan(tmp_path, keys, hosts=("hub",), client_keys_text="wg0:\n  phone: [unclosed\n")
+    assert rc != 0
+    failed = [t["hosts"]["hub"] for t in out["plays"][0]["tasks"] if t["hosts"].get("hub", {}).get("failed")]
+    assert len(failed) == 1, raw[-3000:]
+    msg = failed[0]["msg"]
+    path = str(tmp_path / "inventory" / "wireguard-clients" / "public_keys.yml")
+    assert path in msg and "not valid YAML at line 3" in msg and "wireguard_clients_dir" in msg, msg
     assert "Traceback" not in raw and "from_yaml" not in msg

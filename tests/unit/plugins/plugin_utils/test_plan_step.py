@@ -66,6 +66,16 @@ def test_a_broken_record_names_the_file_what_is_wrong_and_the_fix(tmp_path, text
         assert word in message, message
 
 
+def test_a_broken_clients_keys_file_names_itself_and_its_own_fix(tmp_path):
+    path = tmp_path / "public_keys.yml"
+    path.write_text("wg0:\n  phone: [unclosed\n")
+    with pytest.raises(_topology.PlanError) as exc:
+        _plan_step.recorded_keys(str(path), "the clients' public keys file", _plan_step.CLIENT_KEYS_FIX)
+    message = str(exc.value)
+    assert message.startswith("the clients' public keys file %s is not valid YAML at line 3" % path), message
+    assert "wireguard_clients_dir" in message and "without --limit" not in message
+
+
 def test_a_missing_or_empty_record_records_nothing(tmp_path):
     assert _plan_step.recorded_keys(str(tmp_path / "none.yml")) == {}
     (tmp_path / "empty.yml").write_text("---\n# nothing yet\n")

@@ -254,16 +254,37 @@ def wanted_sections(plan, host, settings=None):
         if iface.get("egress_gateway"):
             firewall.append({"name": firewall_section("wg2wan", name), "type": "forwarding",
                              "options": {"src": zone, "dest": wan_zone}})
-        if me.get("endpoint"):
-            firewall.append({"name": firewall_section("port", name), "type": "rule",
-                             "options": {"name": "wgnet-%s-port" % name, "src": wan_zone, "proto": "udp",
-                                         "dest_port": str(iface["listen_port"]), "target": "ACCEPT"}})
+        port = {"name": "wgnet-%s-port" % name, "src": wan_zone, "proto": "udp",
+                "dest_port": str(iface["listen_port"]), "target": "ACCEPT"}
+        neighbours = _site_sources(planned)
+        if not me.get("endpoint") and neighbours:
+            # Site neighbours on the WAN side: a site path has no keepalive, so
+            # once conntrack forgot the pair their first packet would be
+            # rejected. Open the port to them only (to all when one is a name).
+            if None not in neighbours:
+                port["src_ip"] = sorted(neighbours)
+        if me.get("endpoint") or neighbours:
+            firewall.append({"name": firewall_section("port", name), "type": "rule", "options": port})
     for package in (network, firewall):
         for section in package:
             for key, value in section["options"].items():
                 _check_value(host, "%s.%s" % (section["name"], key), value)
     return {"interfaces": interfaces, "network": network, "firewall": firewall,
             "lan_zone": lan_zone, "wan_zone": wan_zone, "psk_sections": psk_sections, "watchdog": watchdog}
+
+
+def _site_sources(peers):
+    """The addresses the site neighbours among peers send from (their site
+    endpoints' hosts; None for one given as a DNS name)."""
+    sources = set()
+    for peer in peers:
+        if peer.get("path") == "site" and peer.get("endpoint"):
+            host, _port = _wg_values.split_endpoint(peer["endpoint"])
+            try:
+                sources.add(str(ipaddress.ip_address(host)))
+            except ValueError:
+                sources.add(None)
+    return sources
 
 
 def psk_entries(plan, host, master, missing_ok=False):

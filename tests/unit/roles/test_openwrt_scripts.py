@@ -619,6 +619,8 @@ def test_watchdog_is_installed_run_by_cron_followed_and_removed(router):
     assert router.uci("-q", "get", "network.wgnet_wg0_laptop.allowed_ips").returncode != 0
     assert router.uci("get", "network.wgnet_wg0_laptop.persistent_keepalive").stdout.strip() == "25"
     assert "10.9.0.3/32" in router.uci("get", "network.wgnet_wg0_hub.allowed_ips").stdout
+    # Its port is open on wan to the neighbour only (a site path has no keepalive to keep conntrack open).
+    assert router.uci("get", "firewall.wgnet_port_wg0.src_ip").stdout.split() == ["192.168.8.20"]
 
     again = _openwrt.reconcile(site_plan(public), "router", router.run("openwrt_read.sh").stdout)
     assert not again["changed"] and again["ops"] == []
@@ -653,6 +655,7 @@ def test_watchdog_is_installed_run_by_cron_followed_and_removed(router):
     assert not (root / "sbin" / "wgnet-watchdog").exists() and not (root / "etc" / "wg0.watchdog").exists()
     assert not list((root / "run").glob("wg0.*[!k]"))
     assert (root / "crontabs" / "root").read_text() == "0 4 * * * /sbin/reboot\n"
+    assert router.uci("-q", "get", "firewall.wgnet_port_wg0").returncode != 0
     assert not _openwrt.reconcile(site_plan(public, site=False), "router",
                                   router.run("openwrt_read.sh").stdout)["changed"]
 

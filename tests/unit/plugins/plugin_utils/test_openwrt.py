@@ -469,3 +469,23 @@ def test_key_script_results_are_told_from_wg_keys_and_give_the_rotation():
     assert _openwrt.rotation_id(script) == "r1"
     assert _openwrt.rotation_id({"results": [{"item": "wg0", "stdout": "public_key=%s\n" % KEYS["router"]}]}) == ""
     assert _openwrt.rotation_id({}) == ""
+
+
+@pytest.mark.parametrize("laptop_endpoint,src_ip", [(None, ["192.0.2.20"]), ("laptop.home.arpa", None)])
+def test_router_in_a_site_opens_its_port_to_its_neighbours(laptop_endpoint, src_ip):
+    """A site path has no keepalive: once conntrack forgot the pair, the
+    neighbour's first packet to the router's WAN would be rejected. The port
+    opens to the neighbours' addresses (to all when one is a DNS name); UCI
+    holds the neighbour on the hub."""
+    hostvars = copy.deepcopy(HOSTVARS)
+    hostvars["router"]["wireguard_site"] = hostvars["laptop"]["wireguard_site"] = "home"
+    if laptop_endpoint:
+        hostvars["laptop"]["wireguard_site_endpoint"] = laptop_endpoint
+    probes = {"router": {"default_ipv4": "192.0.2.10"}, "laptop": {"default_ipv4": "192.0.2.20"}}
+    the_plan = plan_networks(hostvars, NETWORKS, GROUPS, {"wg0": dict(KEYS)}, probes=probes)
+    wanted = _openwrt.wanted_sections(the_plan, "router")
+    rule = next(s for s in wanted["firewall"] if s["name"] == "wgnet_port_wg0")["options"]
+    assert rule.get("src_ip") == src_ip and rule["dest_port"] == "51820" and rule["src"] == "wan"
+    neighbour = next(s for s in wanted["network"] if s["name"] == "wgnet_wg0_laptop")["options"]
+    assert "allowed_ips" not in neighbour and neighbour["persistent_keepalive"] == "25"
+    assert wanted["watchdog"]["wg0"]["config"].count("\nwatch ") == 1

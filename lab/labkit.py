@@ -11,6 +11,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _LOSS = re.compile(r"(\d+) packets transmitted, (\d+) received")
+# A reply line of `ping -D`: [unix time] ... icmp_seq=N ttl=...
+_PING_REPLY = re.compile(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+) ttl", re.M)
 
 
 class Inventory(object):
@@ -88,3 +90,13 @@ def wg_dump(container, interface="wg0"):
         return None, {}
     peers = dict((line.split("\t")[0], int(line.split("\t")[4])) for line in lines[1:])
     return lines[0].split("\t")[1], peers
+
+
+def ping_replies(log):
+    """{icmp_seq: unix time of its reply} from the output of `ping -D`."""
+    return dict((int(m.group(2)), float(m.group(1))) for m in _PING_REPLY.finditer(log))
+
+
+def ping_lost(replies, first=1):
+    """The sequence numbers from first to the last reply that got no reply."""
+    return sorted(set(range(first, max(replies) + 1)) - set(replies)) if replies else []

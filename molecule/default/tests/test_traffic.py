@@ -124,11 +124,10 @@ def test_check_mode_then_add_peer_without_loss():
     assert rc == 0, run_out[-3000:]
     assert changed.get("hub", 0) > 0 and changed.get("spoke3", 0) > 0
 
-    replies = dict((int(m.group(2)), float(m.group(1)))
-                   for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+) ttl", log, re.M))
+    replies = labkit.ping_replies(log)
     assert replies, log[-2000:]
     last = max(replies)
-    lost = sorted(set(range(1, last + 1)) - set(replies))
+    lost = labkit.ping_lost(replies)
     assert replies[min(replies)] < started and replies[last] > ended, "the ping did not span the converge run"
     assert not lost, "lost %d of %d packets while adding a peer: seqs %s" % (len(lost), last, lost[:20])
 

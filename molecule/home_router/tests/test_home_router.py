@@ -315,7 +315,7 @@ def test_broken_house_path_falls_back_to_the_hub_and_heals():
     back = wait_for(lambda: public_key(ROUTER25) in direct_keys(ROUTER)
                     and public_key(ROUTER) in direct_keys(ROUTER25), timeout=240)
     log = labkit.podman(lanclient, "cat", log_path).stdout
-    times = [float(m.group(1)) for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=\d+ ttl", log, re.M)]
+    times = sorted(labkit.ping_replies(log).values())
     during = [broke] + [t for t in times if broke < t < healed]
     gap = max(b2 - a2 for a2, b2 in zip(during, during[1:])) if len(during) > 1 else None
     record("house-fallback", fallback_seconds=fell_back and round(fell_back),
@@ -432,11 +432,10 @@ def test_peer_leaving_the_inventory_loses_its_section_live():
         assert labkit.podman(ROUTER, "cat", "/sys/class/net/wg0/ifindex").stdout.strip() == ifindex, \
             "the router's wg0 was recreated to remove a peer"
         log = labkit.podman(lanclient, "cat", "/tmp/noloss.log").stdout
-        replies = dict((int(m.group(2)), float(m.group(1)))
-                       for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+) ttl", log, re.M))
+        replies = labkit.ping_replies(log)
         assert replies, log[-2000:]
         last = max(replies)
-        lost = sorted(set(range(1, last + 1)) - set(replies))
+        lost = labkit.ping_lost(replies)
         assert replies[min(replies)] < started and replies[last] > ended, "the ping did not span the run"
         assert not lost, "lost %d of %d packets while removing a peer: %s" % (len(lost), last, lost[:20])
         key = labkit.podman(ROUTER, "uci", "get", "network.wg0.private_key", check=True).stdout.strip()
@@ -493,11 +492,10 @@ def test_rotate_router_under_ping():
     assert labkit.podman(ROUTER, "sh", "-c", "ls /etc/wgnet 2>/dev/null").stdout.strip() == "", \
         "the new key was left waiting"
     log = labkit.podman(lanclient, "cat", "/tmp/rotate.log").stdout
-    replies = dict((int(m.group(2)), float(m.group(1)))
-                   for m in re.finditer(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+) ttl", log, re.M))
+    replies = labkit.ping_replies(log)
     assert replies, log[-2000:]
     last = max(replies)
-    lost = sorted(set(range(1, last + 1)) - set(replies))
+    lost = labkit.ping_lost(replies)
     assert replies[min(replies)] < started and replies[last] > ended, "the ping did not span the run"
     times = [replies[k] for k in sorted(replies)]
     gap = max(b - a for a, b in zip(times, times[1:]))

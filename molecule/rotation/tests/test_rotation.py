@@ -33,7 +33,6 @@ KEYS_FILE = os.path.join(SCENARIO, "inventory", "wireguard_public_keys.yml")
 SITE = os.path.join(ROOT, "playbooks", "site.yml")
 ROTATE = os.path.join(ROOT, "playbooks", "rotate.yml")
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
-PING_LINE = re.compile(r"^\[(\d+\.\d+)\].*icmp_seq=(\d+) ttl", re.M)
 MAX_GAP = 5.0
 # Rotation ids unique to this verify run, so it can run again on the same lab.
 RUN = time.strftime("%Y%m%dT%H%M%S")
@@ -150,7 +149,7 @@ def stop(host, pidfile, signal="INT"):
 def ping_gap(log, started, ended):
     """Largest time between two replies from the ping started before the run
     until the first reply after it; plus (replies, sent)."""
-    replies = sorted((int(m.group(2)), float(m.group(1))) for m in PING_LINE.finditer(log))
+    replies = sorted(labkit.ping_replies(log).items())
     assert replies, log[-2000:]
     times = [t for _seq, t in replies]
     assert times[0] < started, "the ping did not start before the run"
@@ -315,8 +314,8 @@ def test_rotated_gateway_loses_nothing_its_lan_sends():
     time.sleep(0.5)
     log = labkit.podman(container("lanclient"), "cat", log_path).stdout
     gap, replies, last_seq, _at = ping_gap(log, started, ended)
-    seqs = set(int(m.group(2)) for m in PING_LINE.finditer(log))
-    lost = sorted(set(range(min(seqs), max(seqs) + 1)) - seqs)
+    seqs = labkit.ping_replies(log)
+    lost = labkit.ping_lost(seqs, first=min(seqs))
     record("rotate-spokeb-lan-traffic", playbook_seconds=round(seconds, 1), max_ping_gap_seconds=round(gap, 2),
            ping_replies=replies, ping_sent=last_seq, lost=lost)
     assert not lost, "lost %d of %d pings from behind the rotated host: %s" % (len(lost), last_seq, lost[:20])
